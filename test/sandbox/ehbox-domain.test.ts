@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { BlobArea } from '../../src/sandbox/blob-area.ts';
 import { Journal } from '../../src/sandbox/journal.ts';
 import { EhboxStore, type EhboxEvent } from '../../src/sandbox/ehbox/store.ts';
-import { boxKey, type BoxAddress } from '../../src/sandbox/ehbox/model.ts';
+import { boxKey, type BoxAddress, type Destination } from '../../src/sandbox/ehbox/model.ts';
 import { Codes, EhboxContext, type BoxDirectory } from '../../src/sandbox/ehbox/context.ts';
 import { publish, type PublicationInput } from '../../src/sandbox/ehbox/publication.ts';
 import { acknowledgmentsStatus, boxInfo, deleteMessages, fullMessage, listMessages, moveMessages } from '../../src/sandbox/ehbox/consultation.ts';
@@ -42,7 +42,7 @@ function makeCtx(journalFile?: string, now = () => new Date('2026-11-25T10:00:00
 
 const digest = (b: Uint8Array) => crypto.createHash('sha256').update(b).digest('base64');
 
-function message(to: BoxAddress[], over: Partial<PublicationInput> = {}): PublicationInput {
+function message(to: Destination[], over: Partial<PublicationInput> = {}): PublicationInput {
   const doc = Buffer.from('sealed document bytes');
   return {
     destinations: to,
