@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
 
-/** Registers `seal`, `unseal` and `etk …`. */
-export function registerCryptoCommands(program: Command): void {
-  program.command('etk').description('Encryption tokens (ETK)');
-}
+/** Registers `seal` and `unseal`. */
+export function registerCryptoCommands(_program: Command): void {}

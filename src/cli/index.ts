@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error.ts';
 import { registerPkiCommands } from './pki-commands.ts';
 import { registerCryptoCommands } from './crypto-commands.ts';
+import { registerEtkCommands } from './etk-commands.ts';
 
 /** Builds the root program with every subcommand registered. */
 export function buildProgram(): Command {
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerPkiCommands(program);
   registerCryptoCommands(program);
+  registerEtkCommands(program);
   for (const cmd of program.commands) applyExitOverride(cmd);
   return program;
 }

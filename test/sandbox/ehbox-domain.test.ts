@@ -48,10 +48,7 @@ function message(to: Destination[], over: Partial<PublicationInput> = {}): Publi
     destinations: to,
     document: { title: 'Letter', content: { bytes: doc, binary: true }, downloadFileName: 'l.pdf', mimeType: 'application/pdf', digest: digest(doc) },
     annexes: [],
-    contentType: 'DOCUMENT',
-    isImportant: false,
-    isEncrypted: true,
-    receipts: { published: true, received: true, read: true },
+    contentSpecification: { contentType: 'DOCUMENT', isImportant: false, isEncrypted: true, publicationReceipt: true, receivedReceipt: true, readReceipt: true },
     customMetas: [],
     metas: [],
     copyMailTo: [],
@@ -59,6 +56,7 @@ function message(to: Destination[], over: Partial<PublicationInput> = {}): Publi
   };
 }
 
+const spec = message([]).contentSpecification;
 const as = (a: BoxAddress) => ({ boxes: [a] });
 
 describe('sandbox eHealthBox domain', () => {
@@ -105,8 +103,8 @@ describe('sandbox eHealthBox domain', () => {
 
   it('replaces a NEWS item published again with the same id', () => {
     const ctx = makeCtx();
-    publish(ctx, as(hospital), message([doctor], { publicationId: 'N1', contentType: 'NEWS' }));
-    const second = publish(ctx, as(hospital), message([doctor], { publicationId: 'N1', contentType: 'NEWS' }));
+    publish(ctx, as(hospital), message([doctor], { publicationId: 'N1', contentSpecification: { ...spec, contentType: 'NEWS' } }));
+    const second = publish(ctx, as(hospital), message([doctor], { publicationId: 'N1', contentSpecification: { ...spec, contentType: 'NEWS' } }));
     const inbox = listMessages(ctx, as(doctor), { source: 'INBOX', start: 1, end: 100 });
     expect(inbox.map((x) => x.message.messageId)).toEqual([second.code === '100' ? second.messageId : '']);
   });
@@ -132,7 +130,7 @@ describe('sandbox eHealthBox domain', () => {
     for (let i = 0; i < 3; i++) {
       const doc = Buffer.alloc(600, i);
       const r = publish(ctx, as(hospital), message([small], {
-        receipts: { published: false, received: false, read: false },
+        contentSpecification: { ...spec, publicationReceipt: false, receivedReceipt: false, readReceipt: false },
         document: { ...message([]).document, content: { bytes: doc, binary: true }, digest: digest(doc) },
       }));
       if (r.code === '100') ids.push(r.messageId);

@@ -4,36 +4,10 @@
  * answers back; the store and the service never see XML.
  */
 
-/** The four folders of a box (PROTOCOL.md §6). */
-export type Folder = 'INBOX' | 'SENTBOX' | 'BININBOX' | 'BINSENTBOX';
-export const FOLDERS: readonly Folder[] = ['INBOX', 'SENTBOX', 'BININBOX', 'BINSENTBOX'];
+import type { AckType, BoxAddress, ContentType, Destination, Folder, SenderInfo } from '../../ehbox/wire/types.ts';
 
-/** ehBox message kinds (ContentSpecification/ContentType). */
-export type ContentType = 'DOCUMENT' | 'NEWS' | 'ACKNOWLEDGMENT' | 'ERROR';
-
-/** Receipt kinds (AcknowledgmentType/AckType). */
-export type AckType = 'PUBLISHED' | 'RECEIVED' | 'READ';
-
-/** An ehBox address as on the wire: Id, Type, SubType?, Quality. */
-export interface BoxAddress {
-  id: string;
-  type: string;
-  subType?: string | undefined;
-  quality: string;
-}
-
-/** Who sent a message, as shown to recipients (SenderType). */
-export interface SenderInfo extends BoxAddress {
-  name: string;
-  firstName?: string | undefined;
-  personInOrganisation?: string | undefined;
-}
-
-/** A destination of a publication (DestinationContext), with the per-recipient flags. */
-export interface Destination extends BoxAddress {
-  user?: { inss: string; firstName: string; lastName: string } | undefined;
-  oooProcessed?: boolean | undefined;
-}
+export type { AckType, BoxAddress, ContentType, Destination, Folder, SenderInfo } from '../../ehbox/wire/types.ts';
+export { FOLDERS } from '../../ehbox/wire/types.ts';
 
 /** A reference to stored bytes (sealed blobs live in the blob area, by SHA-256). */
 export interface BlobRef {

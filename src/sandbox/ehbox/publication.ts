@@ -8,35 +8,10 @@ import crypto from 'node:crypto';
 import { boxKey, type BoxAddress, type Destination, type StoredFreeInformations, type StoredMessage } from './model.ts';
 import { addDays, Codes, EhboxBusinessError, isoDate, MAX_MESSAGE_AGE_DAYS, MAX_MESSAGE_BYTES, type Caller, type EhboxContext } from './context.ts';
 import type { EhboxEvent } from './store.ts';
+import type { SendMessageRequest } from '../../ehbox/wire/messages.ts';
 
-/** A content part as received: its bytes, whether it came as an attachment, its declared digest. */
-export interface ContentInput {
-  bytes: Uint8Array;
-  binary: boolean;
-}
-
-/** The decoded SendMessageRequest. */
-export interface PublicationInput {
-  publicationId?: string | undefined;
-  boxId?: BoxAddress | undefined;
-  destinations: Destination[];
-  document: { title: string; content: ContentInput; downloadFileName: string; mimeType: string; digest: string };
-  freeInformations?:
-    | { kind: 'text'; text: Uint8Array }
-    | { kind: 'table'; title?: string | undefined; rows: { left: Uint8Array; right: Uint8Array }[] }
-    | { kind: 'old'; value: Uint8Array; render: string }
-    | undefined;
-  inssPatient?: Uint8Array | undefined;
-  annexes: { title: Uint8Array; content: ContentInput; downloadFileName: string; mimeType: string; digest: string }[];
-  contentType: 'DOCUMENT' | 'NEWS';
-  applicationName?: string | undefined;
-  isImportant: boolean;
-  isEncrypted: boolean;
-  receipts: { published: boolean; received: boolean; read: boolean };
-  customMetas: { key: string; value: string }[];
-  metas: { type: string; values: string[] }[];
-  copyMailTo: string[];
-}
+/** The decoded SendMessageRequest (the wire model). */
+export type PublicationInput = SendMessageRequest;
 
 /** An absent recipient reported with code 826. */
 export interface AbsentRecipient {
@@ -65,7 +40,7 @@ export function publish(ctx: EhboxContext, caller: Caller, input: PublicationInp
   const events: EhboxEvent[] = [];
   const previous = input.publicationId ? ctx.store.publicationOwner(sender.key, input.publicationId) : undefined;
   if (previous !== undefined && ctx.store.messages.has(previous)) {
-    if (input.contentType === 'DOCUMENT' || ctx.store.messages.get(previous)?.contentType === 'DOCUMENT') {
+    if (input.contentSpecification.contentType === 'DOCUMENT' || ctx.store.messages.get(previous)?.contentType === 'DOCUMENT') {
       throw new EhboxBusinessError(Codes.DUPLICATE_PUBLICATION_ID, `PublicationId ${input.publicationId} was already used by this sender`, { messageId: previous });
     }
   }
@@ -163,11 +138,15 @@ function storeMessage(
     sender: ctx.directory.senderInfo(sender.address),
     senderBox: sender.key,
     destinations: targets.map((t) => ({ ...t.destination, ...t.address })),
-    contentType: input.contentType,
-    applicationName: input.applicationName,
-    isImportant: input.isImportant,
-    isEncrypted: input.isEncrypted,
-    receipts: input.receipts,
+    contentType: input.contentSpecification.contentType,
+    applicationName: input.contentSpecification.applicationName,
+    isImportant: input.contentSpecification.isImportant,
+    isEncrypted: input.contentSpecification.isEncrypted,
+    receipts: {
+      published: input.contentSpecification.publicationReceipt,
+      received: input.contentSpecification.receivedReceipt,
+      read: input.contentSpecification.readReceipt,
+    },
     document: {
       title: input.document.title,
       content: { blob: put(input.document.content.bytes), binary: input.document.content.binary },

@@ -1,0 +1,142 @@
+/**
+ * The sandbox's key material: its CA (root → issuing), ETK-RA and STS
+ * certificates, and per party a keystore, password, ETK and identity file —
+ * written under `DATA/` with the layout of the test PKI so that any client
+ * can act as any party:
+ *
+ *   DATA/ca/{root,issuing,chain}.pem   (+ keys, 0600)
+ *   DATA/etk-ra.pem, DATA/sts.pem      (+ keys, 0600)
+ *   DATA/parties/<name>/{keystore.p12,password,etk.der,identity.json,party.json}
+ *
+ * Keys come from the operating system's generator (RSA generation in
+ * JavaScript is too slow for dozens of parties); the directory itself is
+ * deterministic from the seed. Material is created once and reused.
+ */
+import type { KeyObject } from 'node:crypto';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { caDn } from '../crypto/certificate-names.ts';
+import { certificateToPem, issueAuthCertificate, parseCertificate, readCertificates } from '../crypto/certificates.ts';
+import { systemRandom } from '../crypto/drbg.ts';
+import { generateRsaKeyPair } from '../crypto/rsa-keygen.ts';
+import { createTestCa, issueHolder, type KeyedCertificate, type TestCa } from '../crypto/test-pki.ts';
+import { writeKeystore } from '../crypto/keystore.ts';
+import type { Party } from './directory/party.ts';
+
+/** Validity of the parties seeded with an expired ETK: issued 4 years ago for 3 years. */
+const EXPIRED_ETK_AGE_MS = 4 * 365 * 86_400_000;
+/** The sandbox CA: RSA 2048 keeps first start fast; the profile is otherwise the eHealth one. */
+const SANDBOX_CA_KEY_BITS = 2048;
+
+/** A party's public material as the services need it. */
+export interface PartyMaterial {
+  party: Party;
+  dir: string;
+  authCertDer: Uint8Array;
+  etk?: Uint8Array | undefined;
+  password: string;
+}
+
+/** Everything the sandbox signs with or trusts. */
+export interface SandboxMaterial {
+  dir: string;
+  ca: TestCa;
+  sts: KeyedCertificate;
+  chainPem: string;
+  parties: Map<string, PartyMaterial>;
+}
+
+const pem = (k: KeyObject) => k.export({ type: 'pkcs8', format: 'pem' }).toString();
+const writePrivate = (file: string, data: string | Uint8Array) => fs.writeFileSync(file, data, { mode: 0o600 });
+
+function loadKeyed(certFile: string, keyFile: string): KeyedCertificate {
+  const der = readCertificates(fs.readFileSync(certFile))[0]!;
+  return { der, certificate: parseCertificate(der), privateKey: crypto.createPrivateKey(fs.readFileSync(keyFile)) };
+}
+
+function createCa(dir: string): { ca: TestCa; sts: KeyedCertificate } {
+  const ca = createTestCa({ keyBits: SANDBOX_CA_KEY_BITS });
+  const stsKeys = generateRsaKeyPair(2048);
+  const sts = issueAuthCertificate({
+    subject: caDn('ehbox-bridge sandbox STS'),
+    publicKey: stsKeys.publicKey,
+    issuer: { certificate: ca.issuing.certificate, privateKey: ca.issuing.privateKey },
+    validity: { notBefore: ca.notBefore, notAfter: ca.etkRa.certificate.notAfter.value },
+    rng: systemRandom(),
+  });
+  fs.mkdirSync(path.join(dir, 'ca'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'ca', 'root.pem'), certificateToPem(ca.root.der));
+  fs.writeFileSync(path.join(dir, 'ca', 'issuing.pem'), certificateToPem(ca.issuing.der));
+  fs.writeFileSync(path.join(dir, 'ca', 'chain.pem'), certificateToPem(ca.issuing.der) + certificateToPem(ca.root.der));
+  writePrivate(path.join(dir, 'ca', 'root.key'), pem(ca.root.privateKey));
+  writePrivate(path.join(dir, 'ca', 'issuing.key'), pem(ca.issuing.privateKey));
+  fs.writeFileSync(path.join(dir, 'etk-ra.pem'), certificateToPem(ca.etkRa.der));
+  writePrivate(path.join(dir, 'etk-ra.key'), pem(ca.etkRa.privateKey));
+  fs.writeFileSync(path.join(dir, 'sts.pem'), certificateToPem(sts.der));
+  writePrivate(path.join(dir, 'sts.key'), pem(stsKeys.privateKey));
+  return { ca, sts: { ...sts, privateKey: stsKeys.privateKey } };
+}
+
+function loadCa(dir: string): { ca: TestCa; sts: KeyedCertificate } {
+  const root = loadKeyed(path.join(dir, 'ca', 'root.pem'), path.join(dir, 'ca', 'root.key'));
+  const issuing = loadKeyed(path.join(dir, 'ca', 'issuing.pem'), path.join(dir, 'ca', 'issuing.key'));
+  const etkRa = loadKeyed(path.join(dir, 'etk-ra.pem'), path.join(dir, 'etk-ra.key'));
+  const sts = loadKeyed(path.join(dir, 'sts.pem'), path.join(dir, 'sts.key'));
+  return { ca: { root, issuing, etkRa, notBefore: root.certificate.notBefore.value, deterministic: false }, sts };
+}
+
+function issueParty(dir: string, ca: TestCa, party: Party): PartyMaterial {
+  const notBefore = party.etk === 'expired' ? new Date(Date.now() - EXPIRED_ETK_AGE_MS) : undefined;
+  const issued = issueHolder(
+    ca,
+    { name: party.name, type: party.certIdentity.type, id: party.certIdentity.id, quality: party.quality, displayName: party.displayName.toUpperCase() },
+    systemRandom(),
+    { deterministicKeys: false, notBefore },
+  );
+  const password = crypto.randomBytes(12).toString('base64url');
+  const pdir = path.join(dir, 'parties', party.name);
+  fs.mkdirSync(pdir, { recursive: true });
+  writePrivate(path.join(pdir, 'keystore.p12'), writeKeystore(issued.keystoreEntries, password));
+  writePrivate(path.join(pdir, 'password'), password);
+  if (party.etk !== 'none') fs.writeFileSync(path.join(pdir, 'etk.der'), issued.etk);
+  fs.writeFileSync(path.join(pdir, 'identity.json'), JSON.stringify(party.identity, null, 2) + '\n');
+  fs.writeFileSync(path.join(pdir, 'party.json'), JSON.stringify(party, null, 2) + '\n');
+  return { party, dir: pdir, authCertDer: issued.authentication.der, etk: party.etk === 'none' ? undefined : issued.etk, password };
+}
+
+function loadParty(dir: string, party: Party): PartyMaterial | undefined {
+  const pdir = path.join(dir, 'parties', party.name);
+  if (!fs.existsSync(path.join(pdir, 'party.json')) || !fs.existsSync(path.join(pdir, 'auth.pem'))) return undefined;
+  const etkFile = path.join(pdir, 'etk.der');
+  return {
+    party,
+    dir: pdir,
+    authCertDer: readCertificates(fs.readFileSync(path.join(pdir, 'auth.pem')))[0]!,
+    etk: fs.existsSync(etkFile) ? new Uint8Array(fs.readFileSync(etkFile)) : undefined,
+    password: fs.readFileSync(path.join(pdir, 'password'), 'utf8'),
+  };
+}
+
+/**
+ * Loads the material under `dir`, creating what is missing: the CA on first
+ * start, and a keystore/ETK for every party that has none yet.
+ */
+export function loadOrCreateMaterial(dir: string, parties: readonly Party[], log: (line: string) => void = () => {}): SandboxMaterial {
+  fs.mkdirSync(dir, { recursive: true });
+  const { ca, sts } = fs.existsSync(path.join(dir, 'sts.key')) ? loadCa(dir) : createCa(dir);
+  const out = new Map<string, PartyMaterial>();
+  let created = 0;
+  for (const party of parties) {
+    let m = loadParty(dir, party);
+    if (!m) {
+      if (created === 0) log(`sandbox: issuing keystores and ETKs for ${parties.length} parties (first start only)…`);
+      m = issueParty(dir, ca, party);
+      fs.writeFileSync(path.join(m.dir, 'auth.pem'), certificateToPem(m.authCertDer));
+      created++;
+    }
+    out.set(party.name, m);
+  }
+  if (created > 0) log(`sandbox: ${created} parties issued`);
+  return { dir, ca, sts, chainPem: path.join(dir, 'ca', 'chain.pem'), parties: out };
+}

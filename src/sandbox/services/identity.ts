@@ -1,0 +1,102 @@
+/**
+ * Who is calling the sandbox: the certificate checks of the STS (issued by
+ * the sandbox CA, valid now) and, for ehBox and Addressbook calls, the
+ * holder-of-key assertion (signed by the sandbox STS, in its validity
+ * window) turned into the caller's party, quality and boxes.
+ */
+import { X509Certificate } from 'node:crypto';
+import type { Element } from '@xmldom/xmldom';
+import { parseCertificate } from '../../crypto/certificates.ts';
+import { describeName, parseHolderIdentity } from '../../crypto/certificate-names.ts';
+import { verifyAssertionSignature, verifyWsSecurity } from '../../soap/wssec.ts';
+import { attributeValue, parseAssertion, type ParsedAssertion } from '../../sts/saml.ts';
+import { QUALITY_PROFILES, type QualityProfile } from '../../sts/attributes.ts';
+import type { PartyDirectory } from '../directory/party-directory.ts';
+import type { Party } from '../directory/party.ts';
+import type { SandboxMaterial } from '../material.ts';
+import type { Caller } from '../ehbox/context.ts';
+import { SoapFaultAnswer } from '../http/soap-endpoint.ts';
+
+/** A WS-Security or token failure, answered as a SOAP fault (HTTP 500, faultcode Client). */
+export function securityFault(code: string, message: string): SoapFaultAnswer {
+  return new SoapFaultAnswer({
+    faultcode: 'Client',
+    faultstring: `Security error: ${message}`,
+    detail: { kind: 'business', origin: 'Sandbox', code, messages: [{ lang: 'en', text: message }], environment: 'Simulation' },
+  });
+}
+
+/** Checks that a certificate was issued by the sandbox's issuing CA and is valid at `now`. */
+export function checkSandboxCertificate(material: SandboxMaterial, certDer: Uint8Array, now: Date): void {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(certDer);
+  } catch {
+    throw securityFault('INVALID_CERTIFICATE', 'The certificate does not parse');
+  }
+  const issuing = new X509Certificate(material.ca.issuing.der);
+  if (!cert.checkIssued(issuing) || !cert.verify(issuing.publicKey)) {
+    throw securityFault('UNTRUSTED_CERTIFICATE', 'The certificate is not issued by the sandbox CA');
+  }
+  if (now < new Date(cert.validFrom) || now > new Date(cert.validTo)) {
+    throw securityFault('CERTIFICATE_EXPIRED', 'The certificate is not valid now');
+  }
+}
+
+/** The party whose certificate this is. */
+export function partyOfCertificate(directory: PartyDirectory, certDer: Uint8Array): Party | undefined {
+  const id = parseHolderIdentity(parseCertificate(certDer));
+  if (!id) return undefined;
+  return directory.parties.find((p) => p.certIdentity.type === id.type && p.certIdentity.id === id.id);
+}
+
+/** Subject DN string of a certificate in the form the STS puts in NameIdentifier. */
+export function subjectDn(certDer: Uint8Array): string {
+  return describeName(parseCertificate(certDer).subject);
+}
+
+/** What an authenticated ehBox/Addressbook call carries. */
+export interface AuthenticatedCaller extends Caller {
+  party: Party;
+  quality: string;
+  assertion: ParsedAssertion;
+}
+
+function provenProfile(a: ParsedAssertion): QualityProfile | undefined {
+  return Object.values(QUALITY_PROFILES).find((p) => attributeValue(a, p.proof) === 'true');
+}
+
+/**
+ * Verifies the WS-Security header of an ehBox or Addressbook call and
+ * returns the caller. Throws a security fault on any failure.
+ */
+export function authenticateCaller(envelopeXml: string, deps: { material: SandboxMaterial; directory: PartyDirectory; now: Date }): AuthenticatedCaller {
+  let parsed: ParsedAssertion | undefined;
+  let rejection = 'the assertion is not signed by the sandbox STS';
+  const verdict = verifyWsSecurity(envelopeXml, {
+    expectedToken: 'saml-hok',
+    now: deps.now,
+    resolveAssertionKey: (el: Element) => {
+      const sig = verifyAssertionSignature(el, [deps.material.sts.der]);
+      if (!sig.ok) return undefined;
+      const a = parseAssertion(el);
+      if (deps.now < a.notBefore || deps.now >= a.notOnOrAfter) {
+        rejection = 'the assertion has expired';
+        return undefined;
+      }
+      parsed = a;
+      return a.hokCertificate;
+    },
+  });
+  if (!verdict.ok) {
+    const why = verdict.code === 'WSSEC_TOKEN_UNTRUSTED' || verdict.code === 'WSSEC_TOKEN_UNKNOWN' ? rejection : verdict.message;
+    throw securityFault(verdict.code, why);
+  }
+  if (!parsed) throw securityFault('WSSEC_TOKEN_UNKNOWN', rejection);
+  const party = partyOfCertificate(deps.directory, parsed.hokCertificate);
+  const profile = provenProfile(parsed);
+  if (!party || !profile || party.quality !== profile.ehboxQuality) {
+    throw securityFault('NOT_AUTHORIZED', 'The token proves no quality that gives access to an eHealthBox');
+  }
+  return { party, quality: profile.ehboxQuality, assertion: parsed, boxes: [party.boxes[0]!] };
+}
