@@ -1,17 +1,19 @@
 /**
  * CMS SignedData for ETEE, both directions: building the attached,
  * RSASSA-PSS-signed SignedData of SEALING.md §1.1/§1.3 as DER chunks (large
- * content is never copied), and checking one SignerInfo of a received layer
- * (algorithm policy §1.5, signed attributes, digest, signature value).
+ * content is never copied); parsing a received layer and checking its one
+ * SignerInfo (algorithm policy §1.5, signed attributes, digest, signature
+ * value); and the signer-certificate checks of §3.2 (identifier match, key
+ * usage, validity, PKIX path to the configured trust anchors).
  */
 import { X509Certificate, constants, createHash, sign, verify, type KeyObject } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
 import { CryptoError } from './errors.ts';
 import type { Credential } from './types.ts';
 import {
-  DER_NULL, OID, bytesEqual, certificateFields, derAlgorithm, derOctetString, derOid, derSequence, derSetOf,
-  derSmallInteger, derUtcTime, normalizedSerial, parseBer, tlv, wrapChunks,
+  DER_NULL, OID, algorithmOf, bytesEqual, child, derAlgorithm, derOctetString, derOid, derSequence, derSetOf,
+  derSmallInteger, derUtcTime, encodingOf, expectTag, malformed, nameToString, normalizedSerial, octetsOf, oidOf,
+  nameAttributesOf, parseBer, readCertificate, reencode, smallIntegerOf, timeOf, tlv, valueOf, wrapChunks,
+  type AlgorithmId, type Ber, type CertificateInfo,
 } from './cms-util.ts';
 
 /** RSASSA-PSS salt length of the EHEALTH_CERT policy (= SHA-256 output length). */
@@ -80,7 +82,7 @@ export function buildSignedData(content: readonly Uint8Array[], params: SignedDa
   implicitAttrs[0] = 0xa0; // [0] IMPLICIT SET OF Attribute
   const signerInfo = derSequence(
     VERSION_1,
-    certificateFields(params.signer.certificateDer).issuerAndSerial,
+    readCertificate(params.signer.certificateDer).issuerAndSerial,
     SHA256_ALGORITHM,
     implicitAttrs,
     PSS_ALGORITHM,
@@ -111,7 +113,82 @@ export function assertSigningKey(credential: Credential): void {
   }
 }
 
-// ------------------------------------------------------------------ verification
+// ------------------------------------------------------------------ parsing a received layer
+
+/** How a SignerInfo names its certificate. */
+export type SignerIdentifier = { issuer: Uint8Array; serial: Uint8Array } | { ski: Uint8Array };
+
+/** One signed or unsigned attribute. */
+export interface CmsAttribute {
+  type: string;
+  values: readonly Ber[];
+}
+
+/** The fields of a SignerInfo (RFC 5652 §5.3). */
+export interface SignerInfoFields {
+  sid: SignerIdentifier;
+  digestAlgorithm: AlgorithmId;
+  /** The signed attributes and their DER as a SET (what the signature covers). */
+  signedAttrs: { der: Uint8Array; attributes: CmsAttribute[] } | undefined;
+  signatureAlgorithm: AlgorithmId;
+  signature: Uint8Array;
+}
+
+/** The fields of a ContentInfo{SignedData} the unsealer uses. */
+export interface SignedDataFields {
+  eContentType: string;
+  /** Reassembled eContent; undefined when detached. */
+  eContent: Uint8Array | undefined;
+  /** DER of each X.509 certificate in the certificates set (other choices are ignored). */
+  certificates: Uint8Array[];
+  signerInfos: SignerInfoFields[];
+}
+
+/** Reads a recipient/signer identifier: issuerAndSerialNumber or [0] subjectKeyIdentifier. */
+export function identifierOf(node: Ber): SignerIdentifier {
+  if (node.tag === 0x30) return { issuer: encodingOf(child(node, 0, 0x30)), serial: valueOf(child(node, 1, 0x02)) };
+  if (node.tag === 0x80 || node.tag === 0xa0) return { ski: octetsOf(node) };
+  throw malformed('unknown identifier choice');
+}
+
+function signerInfoOf(node: Ber): SignerInfoFields {
+  const f = expectTag(node, 0x30, 'SignerInfo').children;
+  smallIntegerOf(child(node, 0));
+  const attrs = f[3]?.tag === 0xa0 ? f[3] : undefined;
+  const rest = attrs ? 4 : 3;
+  return {
+    sid: identifierOf(child(node, 1)),
+    digestAlgorithm: algorithmOf(child(node, 2)),
+    signedAttrs: attrs && {
+      der: reencode(attrs, 0x31),
+      attributes: attrs.children.map((a) => ({ type: oidOf(child(a, 0)), values: child(a, 1, 0x31).children })),
+    },
+    signatureAlgorithm: algorithmOf(child(node, rest)),
+    signature: octetsOf(expectTag(child(node, rest + 1), 0x04, 'signature')),
+  };
+}
+
+/** Parses ContentInfo{SignedData}; throws CryptoError MALFORMED_CMS for any structural problem. */
+export function parseSignedData(bytes: Uint8Array): SignedDataFields {
+  const info = expectTag(parseBer(bytes), 0x30, 'ContentInfo');
+  const type = oidOf(child(info, 0));
+  if (type !== OID.signedData) throw malformed(`content type ${type} is not signedData`);
+  const sd = child(child(info, 1, 0xa0), 0, 0x30);
+  smallIntegerOf(child(sd, 0));
+  expectTag(child(sd, 1), 0x31, 'digestAlgorithms');
+  const encap = child(sd, 2, 0x30);
+  let i = 3;
+  const certificates = sd.children[i]?.tag === 0xa0 ? sd.children[i++]!.children.filter((c) => c.tag === 0x30).map((c) => reencode(c)) : [];
+  if (sd.children[i]?.tag === 0xa1) i++; // crls
+  const signerInfos = child(sd, i, 0x31);
+  if (i !== sd.children.length - 1) throw malformed('unexpected elements after signerInfos');
+  const eContentNode = encap.children[1] ? child(child(encap, 1, 0xa0), 0) : undefined;
+  if (eContentNode && eContentNode.tag !== 0x04 && eContentNode.tag !== 0x24) throw malformed('eContent is not an OCTET STRING');
+  const eContent = eContentNode ? octetsOf(eContentNode) : undefined;
+  return { eContentType: oidOf(child(encap, 0)), eContent, certificates, signerInfos: signerInfos.children.map(signerInfoOf) };
+}
+
+// ------------------------------------------------------------------ checking one SignerInfo
 
 /** Signature policies of SEALING.md §1.5 that the unsealer accepts. */
 export type SignaturePolicy = 'EHEALTH_CERT' | 'EID';
@@ -138,75 +215,87 @@ const PKCS1_HASH: Record<string, string> = {
   [OID.sha1WithRsa]: 'sha1', [OID.sha256WithRsa]: 'sha256', [OID.sha384WithRsa]: 'sha384', [OID.sha512WithRsa]: 'sha512',
 };
 
+type Verifier = (data: Uint8Array, key: KeyObject, signature: Uint8Array) => boolean;
+
 interface SignatureScheme {
   policy: SignaturePolicy | undefined;
-  verify: ((data: Uint8Array, key: KeyObject, signature: Uint8Array) => boolean) | undefined;
+  verify: Verifier | undefined;
 }
 
-function pssScheme(params: unknown): SignatureScheme {
-  if (!(params instanceof asn1js.Sequence)) return { policy: undefined, verify: undefined };
-  const pss = new pkijs.RSASSAPSSParams({ schema: params });
-  const hash = HASH_NAMES[pss.hashAlgorithm.algorithmId];
-  const mgfHashParams = pss.maskGenAlgorithm.algorithmParams;
-  const mgfHash = mgfHashParams instanceof asn1js.Sequence ? new pkijs.AlgorithmIdentifier({ schema: mgfHashParams }).algorithmId : OID.sha1;
-  if (!hash || pss.maskGenAlgorithm.algorithmId !== OID.mgf1 || mgfHash !== pss.hashAlgorithm.algorithmId) {
-    return { policy: undefined, verify: undefined };
+/** RSASSA-PSS parameters (RFC 4055 §3.1, with its defaults). */
+function pssScheme(params: Ber | undefined): SignatureScheme {
+  let hash = OID.sha1 as string;
+  let mgf: AlgorithmId = { oid: OID.mgf1, params: undefined };
+  let mgfHash = OID.sha1 as string;
+  let salt = 20;
+  for (const p of params?.tag === 0x30 ? params.children : []) {
+    if (p.tag === 0xa0) hash = algorithmOf(child(p, 0)).oid;
+    else if (p.tag === 0xa1) {
+      mgf = algorithmOf(child(p, 0));
+      mgfHash = mgf.params ? algorithmOf(mgf.params).oid : OID.sha1;
+    } else if (p.tag === 0xa2) salt = smallIntegerOf(child(p, 0));
+    else if (p.tag === 0xa3 && smallIntegerOf(child(p, 0)) !== 1) return { policy: undefined, verify: undefined };
   }
-  const policy = hash === 'sha256' ? 'EHEALTH_CERT' : undefined;
+  const name = HASH_NAMES[hash];
+  if (!name || mgf.oid !== OID.mgf1 || mgfHash !== hash) return { policy: undefined, verify: undefined };
   return {
-    policy,
-    verify: (data, key, signature) =>
-      verify(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: pss.saltLength }, signature),
+    policy: hash === OID.sha256 ? 'EHEALTH_CERT' : undefined,
+    verify: (data, key, signature) => verify(name, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: salt }, signature),
   };
 }
 
-function signatureScheme(si: pkijs.SignerInfo, digestHash: string | undefined): SignatureScheme {
-  const algorithm = si.signatureAlgorithm.algorithmId;
-  if (algorithm === OID.rsaPss) return pssScheme(si.signatureAlgorithm.algorithmParams);
+function signatureScheme(si: SignerInfoFields, digestHash: string | undefined): SignatureScheme {
+  const algorithm = si.signatureAlgorithm.oid;
+  if (algorithm === OID.rsaPss) return pssScheme(si.signatureAlgorithm.params);
   const pkcs1Hash = algorithm === OID.rsaEncryption ? digestHash : PKCS1_HASH[algorithm];
   const eid = algorithm === OID.rsaEncryption || algorithm === OID.sha256WithRsa;
-  const verifyWith = (hash: string) => (data: Uint8Array, key: KeyObject, signature: Uint8Array) =>
-    verify(hash, data, { key, padding: constants.RSA_PKCS1_PADDING }, signature);
-  if (pkcs1Hash) return { policy: eid ? 'EID' : undefined, verify: verifyWith(pkcs1Hash) };
-  if (algorithm === OID.dsaWithSha1) return { policy: undefined, verify: (d, k, s) => verify('sha1', d, k, s) };
+  if (pkcs1Hash) {
+    return {
+      policy: eid ? 'EID' : undefined,
+      verify: (data, key, signature) => verify(pkcs1Hash, data, { key, padding: constants.RSA_PKCS1_PADDING }, signature),
+    };
+  }
+  if (algorithm === OID.dsaWithSha1) return { policy: undefined, verify: (data, key, signature) => verify('sha1', data, key, signature) };
   return { policy: undefined, verify: undefined };
 }
 
-function singleAttribute(si: pkijs.SignerInfo, type: string): asn1js.AsnType | 'absent' | 'invalid' {
+function singleAttribute(si: SignerInfoFields, type: string): Ber | 'absent' | 'invalid' {
   const found = (si.signedAttrs?.attributes ?? []).filter((a) => a.type === type);
   if (found.length === 0) return 'absent';
   if (found.length > 1 || found[0]!.values.length !== 1) return 'invalid';
-  return found[0]!.values[0] as asn1js.AsnType;
+  return found[0]!.values[0]!;
 }
 
-function readSigningTime(si: pkijs.SignerInfo): Pick<SignerInfoCheck, 'signingTime' | 'signingTimeState'> {
+/** The signing-time attribute: its value when present exactly once and well formed. */
+export function signingTimeOf(si: SignerInfoFields): Pick<SignerInfoCheck, 'signingTime' | 'signingTimeState'> {
   const value = singleAttribute(si, OID.signingTime);
   if (value === 'absent') return { signingTime: undefined, signingTimeState: 'absent' };
-  if (value instanceof asn1js.UTCTime || value instanceof asn1js.GeneralizedTime) {
-    const date = value.toDate();
-    if (!Number.isNaN(date.getTime())) return { signingTime: date, signingTimeState: 'present' };
+  try {
+    if (value !== 'invalid') return { signingTime: timeOf(value), signingTimeState: 'present' };
+  } catch {
+    // malformed time: invalid
   }
   return { signingTime: undefined, signingTimeState: 'invalid' };
 }
 
 /** The bytes the signature covers, or why they cannot be trusted (RFC 5652 §5.4). */
-function signedBytes(si: pkijs.SignerInfo, eContentType: string, content: Uint8Array, hash: string): Uint8Array | string {
+function signedBytes(si: SignerInfoFields, eContentType: string, content: Uint8Array, hash: string): Uint8Array | string {
   if (!si.signedAttrs) return content;
   const contentType = singleAttribute(si, OID.contentType);
-  if (!(contentType instanceof asn1js.ObjectIdentifier) || contentType.valueBlock.toString() !== eContentType) {
+  if (typeof contentType === 'string' || contentType.tag !== 0x06 || oidOf(contentType) !== eContentType) {
     return 'content-type attribute missing, repeated or not matching the content';
   }
   const digest = singleAttribute(si, OID.messageDigest);
-  if (!(digest instanceof asn1js.OctetString)) return 'message-digest attribute missing or repeated';
-  if (readSigningTime(si).signingTimeState === 'invalid') return 'signing-time attribute repeated or malformed';
+  if (typeof digest === 'string' || digest.tag !== 0x04) return 'message-digest attribute missing or repeated';
+  if (signingTimeOf(si).signingTimeState === 'invalid') return 'signing-time attribute repeated or malformed';
   const actual = createHash(hash).update(content).digest();
-  if (!bytesEqual(actual, digest.valueBlock.valueHexView)) return 'message digest does not match the content';
-  return new Uint8Array(si.signedAttrs.encodedValue);
+  if (!bytesEqual(actual, octetsOf(digest))) return 'message digest does not match the content';
+  return si.signedAttrs.der;
 }
 
 /** Checks one SignerInfo against the layer content with the signer's public key, if usable (never throws). */
-export function checkSignerInfo(si: pkijs.SignerInfo, eContentType: string, content: Uint8Array, key: KeyObject | undefined): SignerInfoCheck {
-  const digestHash = HASH_NAMES[si.digestAlgorithm.algorithmId];
+export function checkSignerInfo(si: SignerInfoFields, eContentType: string, content: Uint8Array, key: KeyObject | undefined): SignerInfoCheck {
+  const digestHash = HASH_NAMES[si.digestAlgorithm.oid];
   let scheme: SignatureScheme = { policy: undefined, verify: undefined };
   try {
     scheme = signatureScheme(si, digestHash);
@@ -217,19 +306,19 @@ export function checkSignerInfo(si: pkijs.SignerInfo, eContentType: string, cont
   const minBits = scheme.policy === 'EID' ? MIN_EID_SIGNING_KEY_BITS : MIN_EHEALTH_SIGNING_KEY_BITS;
   const result: SignerInfoCheck = {
     policy: scheme.policy,
-    digestAuthorized: si.digestAlgorithm.algorithmId === OID.sha256,
+    digestAuthorized: si.digestAlgorithm.oid === OID.sha256,
     keyLengthAuthorized: key?.asymmetricKeyType === 'rsa' && bits >= minBits,
     outcome: 'unverifiable',
     detail: '',
-    ...readSigningTime(si),
+    ...signingTimeOf(si),
   };
   if (!key) return { ...result, detail: 'the signer public key is not usable' };
   if (!digestHash || !scheme.verify) return { ...result, detail: 'unsupported digest or signature algorithm' };
   if (bits > MAX_VERIFY_KEY_BITS) return { ...result, detail: 'signer key too large to verify' };
-  const data = signedBytes(si, eContentType, content, digestHash);
-  if (typeof data === 'string') return { ...result, detail: data };
   try {
-    const ok = scheme.verify(data, key, si.signature.valueBlock.valueHexView);
+    const data = signedBytes(si, eContentType, content, digestHash);
+    if (typeof data === 'string') return { ...result, detail: data };
+    const ok = scheme.verify(data, key, si.signature);
     return { ...result, outcome: ok ? 'valid' : 'mismatch', detail: ok ? 'signature valid' : 'signature value does not verify with the signer certificate' };
   } catch (err) {
     return { ...result, detail: `signature could not be checked: ${err instanceof Error ? err.message : String(err)}` };
@@ -238,93 +327,78 @@ export function checkSignerInfo(si: pkijs.SignerInfo, eContentType: string, cont
 
 // ------------------------------------------------------------------ signer certificates
 
-/** A certificate as the verifier uses it: DER, pkijs fields and a node X509Certificate. */
+/** A certificate as the verifier uses it: its fields and a node X509Certificate for the crypto. */
 export interface VerifierCertificate {
-  der: Uint8Array;
-  cert: pkijs.Certificate;
+  info: CertificateInfo;
   x509: X509Certificate;
 }
 
 /** Longest certification path we try to build (leaf excluded); real eHealth paths have 1–2 CAs. */
 const MAX_PATH_CAS = 6;
+/** Parsed certificates kept across unseals (senders and CAs repeat; parsing costs ~0.1 ms). */
+const CERTIFICATE_CACHE_SIZE = 512;
+const certificateCache = new Map<string, VerifierCertificate>();
 
-const parsedAnchors = new WeakMap<Uint8Array, VerifierCertificate>();
-
-/** Parses a DER certificate for verification; throws CryptoError MALFORMED_CERTIFICATE. */
+/** Parses a DER certificate for verification (cached by content); throws CryptoError MALFORMED_CERTIFICATE. */
 export function verifierCertificate(der: Uint8Array): VerifierCertificate {
-  const cached = parsedAnchors.get(der);
+  const key = createHash('sha256').update(der).digest('base64');
+  const cached = certificateCache.get(key);
   if (cached) return cached;
+  let parsed: VerifierCertificate;
   try {
-    const parsed = { der, cert: pkijs.Certificate.fromBER(der), x509: new X509Certificate(der) };
-    parsedAnchors.set(der, parsed);
-    return parsed;
+    const own = Uint8Array.from(der); // do not keep a whole message alive through a view
+    parsed = { info: readCertificate(own), x509: new X509Certificate(own) };
   } catch (err) {
-    throw new CryptoError('MALFORMED_CERTIFICATE', 'certificate could not be parsed', { cause: err });
+    throw err instanceof CryptoError ? err : new CryptoError('MALFORMED_CERTIFICATE', 'certificate could not be parsed', { cause: err });
+  }
+  if (certificateCache.size >= CERTIFICATE_CACHE_SIZE) certificateCache.delete(certificateCache.keys().next().value!);
+  certificateCache.set(key, parsed);
+  return parsed;
+}
+
+/** Whether `cert` is the certificate an issuerAndSerialNumber / subjectKeyIdentifier designates. */
+export function matchesIdentifier(id: SignerIdentifier, cert: CertificateInfo): boolean {
+  if ('ski' in id) return cert.subjectKeyIdentifier !== undefined && bytesEqual(cert.subjectKeyIdentifier, id.ski);
+  if (!bytesEqual(normalizedSerial(id.serial), normalizedSerial(cert.serial))) return false;
+  if (bytesEqual(id.issuer, cert.issuer)) return true;
+  try {
+    return nameToString(nameAttributesOfEncoding(id.issuer)) === nameToString(cert.issuerName);
+  } catch {
+    return false;
   }
 }
 
-/** Whether `candidate` is the certificate a SignerInfo/RecipientInfo identifier designates. */
-export function matchesIdentifier(id: unknown, candidate: pkijs.Certificate): boolean {
-  if (id instanceof pkijs.IssuerAndSerialNumber) {
-    const serialA = normalizedSerial(id.serialNumber.valueBlock.valueHexView);
-    const serialB = normalizedSerial(candidate.serialNumber.valueBlock.valueHexView);
-    if (!bytesEqual(serialA, serialB)) return false;
-    const a = new Uint8Array(id.issuer.valueBeforeDecode);
-    const b = new Uint8Array(candidate.issuer.valueBeforeDecode);
-    return (a.length > 0 && bytesEqual(a, b)) || id.issuer.isEqual(candidate.issuer);
-  }
-  const ski = identifierSki(id);
-  const own = candidate.extensions?.find((e) => e.extnID === OID.subjectKeyIdentifier);
-  if (!ski || !own) return false;
-  const ownValue = parseBer(own.extnValue.valueBlock.valueHexView);
-  return ownValue instanceof asn1js.OctetString && bytesEqual(ownValue.valueBlock.valueHexView, ski);
-}
-
-function identifierSki(id: unknown): Uint8Array | undefined {
-  if (id instanceof asn1js.OctetString) return id.valueBlock.valueHexView;
-  if (id instanceof asn1js.Constructed && id.valueBlock.value[0] instanceof asn1js.OctetString) {
-    return id.valueBlock.value[0].valueBlock.valueHexView;
-  }
-  if (id instanceof asn1js.Primitive) return id.valueBlock.valueHexView;
-  return undefined;
+function nameAttributesOfEncoding(name: Uint8Array): CertificateInfo['issuerName'] {
+  return nameAttributesOf(parseBer(name));
 }
 
 /** Key-usage bits we check (RFC 5280 §4.2.1.3, bit 0 = most significant bit of the first octet). */
 export const KEY_USAGE = { digitalSignature: 0x80, nonRepudiation: 0x40, keyCertSign: 0x04 } as const;
 
-/** First octet of the key-usage bit string, or undefined when the extension is absent (= any usage). */
-function keyUsageBits(cert: pkijs.Certificate): number | undefined {
-  const ext = cert.extensions?.find((e) => e.extnID === OID.keyUsage);
-  if (!ext) return undefined;
-  const value = ext.parsedValue instanceof asn1js.BitString ? ext.parsedValue : parseBer(ext.extnValue.valueBlock.valueHexView);
-  return value instanceof asn1js.BitString ? (value.valueBlock.valueHexView[0] ?? 0) : 0;
-}
-
-/** True when the certificate's key usage allows at least one of `mask`'s bits (or has no key usage). */
-export function keyUsageAllows(cert: pkijs.Certificate, mask: number): boolean {
-  const bits = keyUsageBits(cert);
-  return bits === undefined || (bits & mask) !== 0;
+/** True when the key usage allows at least one of `mask`'s bits (or the certificate has no key usage). */
+export function keyUsageAllows(cert: CertificateInfo, mask: number): boolean {
+  return cert.keyUsage === undefined || (cert.keyUsage & mask) !== 0;
 }
 
 /** Validity of a certificate at a time. */
-export function validityAt(cert: pkijs.Certificate, at: Date): 'valid' | 'expired' | 'notYetValid' {
-  if (at.getTime() < cert.notBefore.value.getTime()) return 'notYetValid';
-  if (at.getTime() > cert.notAfter.value.getTime()) return 'expired';
+export function validityAt(cert: CertificateInfo, at: Date): 'valid' | 'expired' | 'notYetValid' {
+  if (at.getTime() < cert.notBefore.getTime()) return 'notYetValid';
+  if (at.getTime() > cert.notAfter.getTime()) return 'expired';
   return 'valid';
 }
 
-function issuedBy(child: VerifierCertificate, issuer: VerifierCertificate): boolean {
+function issuedBy(child_: VerifierCertificate, issuer: VerifierCertificate): boolean {
   try {
-    return child.x509.checkIssued(issuer.x509) && child.x509.verify(issuer.x509.publicKey);
+    return child_.x509.checkIssued(issuer.x509) && child_.x509.verify(issuer.x509.publicKey);
   } catch {
     return false;
   }
 }
 
 function canIssue(ca: VerifierCertificate, at: Date, isAnchor: boolean): boolean {
-  if (!ca.x509.ca || !keyUsageAllows(ca.cert, KEY_USAGE.keyCertSign)) return false;
+  if (!ca.x509.ca || !keyUsageAllows(ca.info, KEY_USAGE.keyCertSign)) return false;
   // RFC 5280 §6: a trust anchor's own validity is not part of path validation
-  return isAnchor || validityAt(ca.cert, at) === 'valid';
+  return isAnchor || validityAt(ca.info, at) === 'valid';
 }
 
 /**
@@ -333,7 +407,7 @@ function canIssue(ca: VerifierCertificate, at: Date, isAnchor: boolean): boolean
  * never the message). The leaf's own validity is checked separately by the caller.
  */
 export function chainTrusted(leaf: VerifierCertificate, pool: readonly VerifierCertificate[], anchors: readonly VerifierCertificate[], at: Date): boolean {
-  const isAnchor = (c: VerifierCertificate): boolean => anchors.some((a) => bytesEqual(a.der, c.der));
+  const isAnchor = (c: VerifierCertificate): boolean => anchors.some((a) => bytesEqual(a.info.der, c.info.der));
   const walk = (cert: VerifierCertificate, path: VerifierCertificate[]): boolean => {
     if (isAnchor(cert)) return true;
     if (path.length > MAX_PATH_CAS) return false;

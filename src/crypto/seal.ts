@@ -11,7 +11,7 @@ import { CryptoError } from './errors.ts';
 import type { Credential } from './types.ts';
 import { assertSigningKey, buildSignedData, pssSha256Signer, type RawSigner } from './cms-signer.ts';
 import {
-  DER_NULL, OID, certificateFields, chunksLength, derAlgorithm, derOctetString, derOid, derSequence, derSetOf,
+  DER_NULL, OID, readCertificate, chunksLength, derAlgorithm, derOctetString, derOid, derSequence, derSetOf,
   derSmallInteger, tlv, wrapChunks,
 } from './cms-util.ts';
 
@@ -58,14 +58,24 @@ export interface SealParams extends SealOptions {
   kek?: readonly KekRecipient[];
 }
 
-/** Signs the clear content once (inner SignedData, no certificates). One RSA signature. */
-export function signInner(content: Uint8Array, sender: Credential, options: SealOptions = {}): InnerSigned {
+/** Options of the inner signature. */
+export interface InnerOptions extends SealOptions {
+  /**
+   * Embed the signer's certificate chain in the inner layer. Only for an author
+   * key different from the outer (authentication) key, e.g. an eID signature key
+   * (SEALING.md §1.3); eHealth keystores sign both layers with one key and embed nothing.
+   */
+  embedCertificates?: boolean;
+}
+
+/** Signs the clear content once (inner SignedData, by default without certificates). One RSA signature. */
+export function signInner(content: Uint8Array, sender: Credential, options: InnerOptions = {}): InnerSigned {
   if (content.length > MAX_SEAL_CONTENT_BYTES) throw new CryptoError('INPUT_TOO_LARGE', 'content too large to seal');
   assertSigningKey(sender);
   const chunks = buildSignedData([content], {
     signer: sender,
     signingTime: options.signingTime ?? new Date(),
-    certificates: [],
+    certificates: options.embedCertificates ? [sender.certificateDer, ...sender.chainDer] : [],
     rawSigner: options.rawSigner ?? pssSha256Signer,
   });
   return Object.freeze({ chunks: Object.freeze(chunks), byteLength: chunksLength(chunks) });
@@ -121,7 +131,7 @@ const preparedRecipients = new WeakMap<Uint8Array, PreparedRecipient>();
 function prepareRecipient(certificateDer: Uint8Array): PreparedRecipient {
   const cached = preparedRecipients.get(certificateDer);
   if (cached) return cached;
-  const fields = certificateFields(certificateDer);
+  const fields = readCertificate(certificateDer);
   let publicKey: KeyObject;
   try {
     publicKey = createPublicKey({ key: Buffer.from(fields.spki), format: 'der', type: 'spki' });

@@ -32,8 +32,12 @@ export interface SoaErrorDetail {
   messages: LocalisedMessage[];
   retry?: boolean;
   contact?: string;
-  environment: EhealthEnvironment;
+  /** Required by the schema: buildFault writes DEFAULT_FAULT_ENVIRONMENT when absent; parseFault leaves unknown values out. */
+  environment?: EhealthEnvironment;
 }
+
+/** Environment written into faults that do not name one: the sandbox is a simulation. */
+export const DEFAULT_FAULT_ENVIRONMENT: EhealthEnvironment = 'Simulation';
 
 /** What a fault says: SOAP 1.1 fields plus the optional eHealth detail. */
 export interface FaultSpec {
@@ -62,7 +66,7 @@ export function buildFault(spec: FaultSpec): string {
         ...d.messages.map((m) => xmlText('Message', m.text, { 'xml:lang': m.lang })),
         xmlText('Retry', d.retry),
         xmlText('Contact', d.contact),
-        xmlText('soa:Environment', d.environment),
+        xmlText('soa:Environment', d.environment ?? DEFAULT_FAULT_ENVIRONMENT),
       ),
     );
   }
@@ -133,7 +137,7 @@ function soaField(el: Element, local: string): Element[] {
 function parseSoaDetail(el: Element, kind: SoaErrorKind): SoaErrorDetail {
   const one = (local: string): string | undefined => text(soaField(el, local)[0])?.trim();
   const retryText = one('Retry');
-  const environment = one('Environment') ?? '';
+  const environment = one('Environment');
   const id = attr(el, null, 'Id');
   const contact = one('Contact');
   return {
@@ -147,7 +151,7 @@ function parseSoaDetail(el: Element, kind: SoaErrorKind): SoaErrorDetail {
     }),
     ...(retryText !== undefined ? { retry: retryText === 'true' || retryText === '1' } : {}),
     ...(contact !== undefined ? { contact } : {}),
-    environment: (ENVIRONMENTS.includes(environment) ? environment : 'Production') as EhealthEnvironment,
+    ...(environment !== undefined && ENVIRONMENTS.includes(environment) ? { environment: environment as EhealthEnvironment } : {}),
   };
 }
 

@@ -90,7 +90,12 @@ function resolveToken(security: Element, signature: Element, ids: Map<string, El
     const id = (text(keyId) ?? '').trim();
     const assertion = children(security, NS.saml, 'Assertion').find((a) => attr(a, null, 'AssertionID') === id);
     if (!assertion) return fail('WSSEC_TOKEN_UNKNOWN', 'No SAML assertion with the referenced AssertionID in wsse:Security');
-    const resolved = opts.resolveAssertionKey?.(assertion);
+    let resolved: PublicKeyInput | undefined;
+    try {
+      resolved = opts.resolveAssertionKey?.(assertion);
+    } catch (err) {
+      return fail('WSSEC_TOKEN_UNTRUSTED', `The SAML assertion could not be checked: ${describeError(err)}`);
+    }
     const key = resolved === undefined ? undefined : toPublicKey(resolved);
     if (!key) return fail('WSSEC_TOKEN_UNTRUSTED', 'The SAML assertion is not accepted');
     return { tokenType: 'saml-hok', key, assertion, ...(resolved instanceof Uint8Array ? { certDer: resolved } : {}) };

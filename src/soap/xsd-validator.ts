@@ -16,8 +16,8 @@
  * invalid: their schema is not vendored.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,20 +86,16 @@ function bundleXsd(envelopeXsdPath: string): string {
 
 let bundlePromise: Promise<string> | undefined;
 
-/** Writes the bundle (once per process) and returns its path. Directory keyed by schema dir + content. */
+/** Writes the bundle (once per process, removed at exit) and returns its path. */
 export function schemaBundlePath(): Promise<string> {
   bundlePromise ??= (async () => {
-    const key = createHash('sha256').update(SCHEMA_DIR).update(SOAP_ENVELOPE_XSD).digest('hex').slice(0, 16);
-    const dir = path.join(tmpdir(), `ehbox-bridge-xsd-${key}`);
-    await mkdir(dir, { recursive: true });
+    // a private directory per process (mkdtemp, mode 0700): no other user can plant a schema in it
+    const dir = await mkdtemp(path.join(tmpdir(), 'ehbox-bridge-xsd-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     const envelopePath = path.join(dir, 'soap-envelope-1_1.xsd');
     const bundlePath = path.join(dir, 'bundle.xsd');
-    // write-then-rename: concurrent processes never read a half-written schema
-    const nonce = `${process.pid}-${Date.now()}`;
-    await writeFile(`${envelopePath}.${nonce}`, SOAP_ENVELOPE_XSD);
-    await rename(`${envelopePath}.${nonce}`, envelopePath);
-    await writeFile(`${bundlePath}.${nonce}`, bundleXsd(envelopePath));
-    await rename(`${bundlePath}.${nonce}`, bundlePath);
+    await writeFile(envelopePath, SOAP_ENVELOPE_XSD);
+    await writeFile(bundlePath, bundleXsd(envelopePath));
     return bundlePath;
   })().catch((err: unknown) => {
     bundlePromise = undefined;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { CryptoError } from '../../src/crypto/errors.ts';
-import { OID, octetStringContent, parseBer } from '../../src/crypto/cms-util.ts';
+import { OID } from '../../src/crypto/cms-util.ts';
 import { pssSha256Signer, type RawSigner } from '../../src/crypto/cms-signer.ts';
 import { innerSignedDer, seal, sealInner, signInner } from '../../src/crypto/seal.ts';
 import { unseal } from '../../src/crypto/unseal.ts';
@@ -27,11 +27,18 @@ afterAll(() => pki.remove());
 
 const anchors = (): Uint8Array[] => [pki.rootDer];
 
+/** asn1js parse of a DER element (tests inspect our output with pkijs, an independent parser). */
+function parseBer(der: Uint8Array): asn1js.AsnType {
+  const parsed = asn1js.fromBER(der);
+  expect(parsed.offset).toBe(der.length);
+  return parsed.result;
+}
+
 function signedDataOf(der: Uint8Array): { sd: pkijs.SignedData; content: Uint8Array } {
   const info = new pkijs.ContentInfo({ schema: parseBer(der) });
   expect(info.contentType).toBe(OID.signedData);
   const sd = new pkijs.SignedData({ schema: info.content });
-  return { sd, content: octetStringContent(sd.encapContentInfo.eContent!) };
+  return { sd, content: new Uint8Array(sd.encapContentInfo.eContent!.getValue()) };
 }
 
 function countingSigner(): { signer: RawSigner; calls: () => number } {
@@ -237,6 +244,15 @@ describe('unseal verdicts on our own messages', () => {
     expect(verdict.errors).toEqual([expect.objectContaining({ code: 'INNER_CERTIFICATE_EXPECTED_BUT_NOT_PRESENT', layer: 'inner' })]);
     expect(verdict.layer).toBe('inner');
     expect(content).toBeDefined();
+  });
+
+  it('an inner signer with its own embedded certificate must be the outer signer (MESSAGE_INTEGRITY_INVALID)', () => {
+    const other = sealInner(signInner(text, carol.auth, { embedCertificates: true }), [bob.encCertDer], alice.auth);
+    const r = unseal(other, { credentials: [bob.enc], trustAnchors: anchors() });
+    expect(r.verdict.errors).toEqual([expect.objectContaining({ code: 'MESSAGE_INTEGRITY_INVALID', layer: 'inner' })]);
+    expect(r.verdict.innerSigner?.subject).toContain('OU=Carol Recipient');
+    const same = sealInner(signInner(text, alice.auth, { embedCertificates: true }), [bob.encCertDer], alice.auth);
+    expect(unseal(same, { credentials: [bob.enc], trustAnchors: anchors() }).verdict).toMatchObject({ ok: true, errors: [] });
   });
 
   it('a corrupted outer signature value is OUTER_SIGNATURE_DOES_NOT_MATCH_AUTHENTICATION_CERTIFICATE', () => {

@@ -3,7 +3,6 @@ import fc from 'fast-check';
 import * as asn1js from 'asn1js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CryptoError } from '../../src/crypto/errors.ts';
-import { parseBer } from '../../src/crypto/cms-util.ts';
 import { seal } from '../../src/crypto/seal.ts';
 import { unseal, type UnsealOptions, type UnsealResult } from '../../src/crypto/unseal.ts';
 import { createTestPki, type TestHolder, type TestPki } from '../helpers/test-credentials.ts';
@@ -125,10 +124,22 @@ describe('garbage and hostile inputs', () => {
   });
 });
 
+describe('badly encoded certificates', () => {
+  it('an unreadable certificate in the outer set is OUTER_SIGNED_DATA_CONTAINS_INCORRECTLY_ENCODED_CERTIFICATES_SET', () => {
+    const blob = Buffer.from(sealed);
+    const caAt = blob.indexOf(Buffer.from(pki.issuingCaDer));
+    const timeAt = blob.indexOf(Buffer.from([0x17, 0x0d]), caAt); // the CA's notBefore UTCTime
+    expect(caAt).toBeGreaterThan(0);
+    blob[timeAt + 4] = 0x58; // 'X' instead of a digit
+    const r = typedUnseal(blob);
+    expect(r?.verdict.fatal).toMatchObject({ code: 'OUTER_SIGNED_DATA_CONTAINS_INCORRECTLY_ENCODED_CERTIFICATES_SET', layer: 'outer' });
+  });
+});
+
 describe('tolerance of what the Java sealer emits', () => {
   it('accepts an empty [1] unsignedAttrs set on the outer SignerInfo', () => {
     // ContentInfo → [0] → SignedData → signerInfos SET → SignerInfo: append an empty [1] (tag A1, length 0)
-    const root = parseBer(Buffer.from(sealed)) as asn1js.Sequence;
+    const root = asn1js.fromBER(Buffer.from(sealed)).result as asn1js.Sequence;
     const signedData = (root.valueBlock.value[1] as asn1js.Constructed).valueBlock.value[0] as asn1js.Sequence;
     const signerInfos = signedData.valueBlock.value.at(-1) as asn1js.Set;
     const signerInfo = signerInfos.valueBlock.value[0] as asn1js.Sequence;

@@ -65,6 +65,8 @@ describe('eHealth SOAP faults', () => {
     const bare = (code: string) =>
       `<s:Envelope xmlns:s="${NS.soap}"><s:Body><s:Fault><faultcode>s:${code}</faultcode><faultstring>oops</faultstring></s:Fault></s:Body></s:Envelope>`;
     expect(faultOf(bare('Server'))).toMatchObject({ kind: 'unknown', code: 'Server' });
+    const noEnv = bare('Client').replace('</faultstring>', `</faultstring><detail><soa:BusinessError xmlns:soa="${NS.soaErrors}"><Origin>o</Origin><Code>C1</Code><Message>m</Message></soa:BusinessError></detail>`);
+    expect(faultOf(noEnv).detail).toEqual({ kind: 'business', origin: 'o', code: 'C1', messages: [{ text: 'm' }] });
     expect(classifyError(faultOf(bare('Server')))).toBe('transient');
     expect(classifyError(faultOf(bare('Client')))).toBe('permanent');
     const noCode = `<s:Envelope xmlns:s="${NS.soap}"><s:Body><s:Fault><faultstring>x</faultstring></s:Fault></s:Body></s:Envelope>`;

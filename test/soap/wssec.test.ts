@@ -152,6 +152,10 @@ describe('verifyWsSecurity rejects', () => {
   it('an assertion the resolver does not accept, or a signature by another key', () => {
     const xml = hokSigned();
     expect(verifyWsSecurity(xml, { resolveAssertionKey: resolver([other.certDer]), now: NOW })).toMatchObject({ ok: false, code: 'WSSEC_TOKEN_UNTRUSTED' });
+    const throwing = () => {
+      throw new Error('resolver bug');
+    };
+    expect(verifyWsSecurity(xml, { resolveAssertionKey: throwing, now: NOW })).toMatchObject({ ok: false, code: 'WSSEC_TOKEN_UNTRUSTED' });
     const forged = hokSigned({ privateKey: other.privateKey });
     expect(verifyHok(forged)).toMatchObject({ ok: false, code: 'WSSEC_SIGNATURE_INVALID' });
   });

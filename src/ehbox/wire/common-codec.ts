@@ -1,9 +1,8 @@
 /**
  * Codecs of the ehBox v3 pieces shared by publication and consultation:
  * box addresses (BoxIdType, EhboxIdentifierType, SenderType, MandateType),
- * the commons Status and response base, content specification, metas, free
- * informations, message info and encryptable content. Each `xxxFields`
- * encoder returns the children of an element (the caller names the element);
+ * the commons Status and response base, content specification and metas
+ * (content pieces are in content-codec.ts). Each `xxxFields` encoder returns the children of an element (the caller names the element);
  * each `readXxx` decoder consumes them from a WireReader in schema order.
  */
 import { xmlElement, xmlText, type XmlAttrs } from '../../soap/xml.ts';
@@ -13,8 +12,6 @@ import type {
   ContentType,
   CustomMeta,
   EhboxIdentifier,
-  EncryptableContent,
-  FreeInformations,
   Mandate,
   Meta,
   ResponseBase,
@@ -22,10 +19,9 @@ import type {
   WireStatus,
 } from './messages.ts';
 import { STATUS_LANGS } from './messages.ts';
-import type { MessageInfo } from './consultation-messages.ts';
 import { FACETS } from './wire-values.ts';
 import type { WireReader } from './wire-reader.ts';
-import { base64El, boolEl, checked, counted, dateEl, each, encodeFail, opt, rootEl, textEl, type AttachmentSink } from './wire-writer.ts';
+import { boolEl, checked, counted, each, encodeFail, opt, rootEl, textEl } from './wire-writer.ts';
 
 /** The four ContentType values, for decoding. */
 export const CONTENT_TYPES: readonly ContentType[] = ['DOCUMENT', 'NEWS', 'ACKNOWLEDGMENT', 'ERROR'];
@@ -234,83 +230,4 @@ export function readMetasAndCopyMail(r: WireReader): { metas: Meta[]; copyMailTo
     return meta;
   });
   return { metas, copyMailTo: r.many('CopyMailTo').map((c) => c.text(FACETS.copyMailTo)) };
-}
-
-/** `<FreeInformations>` (FreeInformationsType); '' when undefined. */
-export function freeInformationsEl(f: FreeInformations | undefined, path: string): string {
-  if (f === undefined) return '';
-  let inner: string;
-  if (f.kind === 'text') inner = base64El('EncryptableFreeText', f.text, undefined, `${path}/EncryptableFreeText`);
-  else if (f.kind === 'table') {
-    const rows = counted(f.rows, 1, UNBOUNDED, `${path}/Table/Row`);
-    inner = xmlElement(
-      'Table',
-      { Title: f.title === undefined ? undefined : checked(f.title, FACETS.any, `${path}/Table/@Title`) },
-      each(rows, (row) => xmlElement('Row', undefined, base64El('EncryptableLeftCell', row.left), base64El('EncryptableRightCell', row.right))),
-    );
-  } else if (f.kind === 'old') {
-    inner = base64El('EncryptableOldFreeInformation', f.value, { Render: checked(f.render, FACETS.render, `${path}/@Render`) });
-  } else encodeFail('kind must be text, table or old', path);
-  return xmlElement('FreeInformations', undefined, inner);
-}
-
-/** Reads an optional `<FreeInformations>`. */
-export function readFreeInformations(r: WireReader | undefined): FreeInformations | undefined {
-  if (!r) return undefined;
-  const out = readFreeInformationsChoice(r);
-  r.end();
-  return out;
-}
-
-function readFreeInformationsChoice(r: WireReader): FreeInformations {
-  const text = r.opt('EncryptableFreeText');
-  if (text) return { kind: 'text', text: text.base64() };
-  const table = r.opt('Table');
-  if (table) {
-    const rows = table.many('Row', 1).map((row) => {
-      const cells = { left: row.one('EncryptableLeftCell').base64(), right: row.one('EncryptableRightCell').base64() };
-      row.end();
-      return cells;
-    });
-    table.end();
-    const title = table.attr('Title');
-    return title === undefined ? { kind: 'table', rows } : { kind: 'table', title, rows };
-  }
-  const old = r.opt('EncryptableOldFreeInformation');
-  if (old) return { kind: 'old', value: old.base64(), render: old.reqAttr('Render', FACETS.render) };
-  return r.fail('expected EncryptableFreeText, Table or EncryptableOldFreeInformation');
-}
-
-/** The EncryptableBinaryContent (swaRef) | EncryptableTextContent (base64) choice. */
-export function contentXml(c: EncryptableContent, sink: AttachmentSink, path: string): string {
-  if (!c || !(c.bytes instanceof Uint8Array)) encodeFail('content bytes must be a Uint8Array', path);
-  if (c.binary) return xmlText('EncryptableBinaryContent', sink.add(c.bytes, path));
-  return base64El('EncryptableTextContent', c.bytes, undefined, path);
-}
-
-/** Reads the binary-or-text content choice. */
-export function readContent(r: WireReader): EncryptableContent {
-  const bin = r.opt('EncryptableBinaryContent');
-  if (bin) return { bytes: bin.swaRef(), binary: true };
-  const txt = r.opt('EncryptableTextContent');
-  if (txt) return { bytes: txt.base64(), binary: false };
-  return r.fail('expected EncryptableBinaryContent or EncryptableTextContent');
-}
-
-/** `<MessageInfo>` (MessageInfoType). */
-export function messageInfoEl(m: MessageInfo, path = 'MessageInfo'): string {
-  return xmlElement(
-    'MessageInfo',
-    undefined,
-    dateEl('PublicationDate', m.publicationDate, `${path}/PublicationDate`),
-    dateEl('ExpirationDate', m.expirationDate, `${path}/ExpirationDate`),
-    textEl('Size', m.size, FACETS.any, `${path}/Size`),
-  );
-}
-
-/** Reads a complete `<MessageInfo>`. */
-export function readMessageInfo(r: WireReader): MessageInfo {
-  const m = { publicationDate: r.date('PublicationDate'), expirationDate: r.date('ExpirationDate'), size: r.str('Size') };
-  r.end();
-  return m;
 }

@@ -24,18 +24,17 @@ import {
   contentSpecificationFields,
   customMetasXml,
   ehboxIdentifierEl,
-  messageInfoEl,
   readBoxId,
   readContentSpecificationFields,
   readCustomMetas,
   readEhboxIdentifier,
-  readMessageInfo,
   readResponseBase,
   readSender,
   responseEl,
   senderEl,
   UNBOUNDED,
 } from './common-codec.ts';
+import { messageInfoEl, readMessageInfo } from './content-codec.ts';
 import { CONSULTATION_PREFIX } from './consultation-requests.ts';
 import { WireReader } from './wire-reader.ts';
 import { FACETS } from './wire-values.ts';

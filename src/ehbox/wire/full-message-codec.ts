@@ -19,27 +19,22 @@ import type {
 import type { AckType, AttachmentMap, EncodedPayload, EncodeOptions } from './messages.ts';
 import {
   contentSpecificationFields,
-  contentXml,
   customMetasXml,
   ehboxIdentifierEl,
   ehboxIdentifierFields,
-  freeInformationsEl,
   mandateEl,
-  messageInfoEl,
   metasAndCopyMailXml,
-  readContent,
   readContentSpecificationFields,
   readCustomMetas,
   readEhboxIdentifier,
   readEhboxIdentifierFields,
-  readFreeInformations,
   readMandate,
-  readMessageInfo,
   readMetasAndCopyMail,
   readSender,
   senderEl,
   UNBOUNDED,
 } from './common-codec.ts';
+import { contentXml, freeInformationsEl, messageInfoEl, readContent, readFreeInformations, readMessageInfo } from './content-codec.ts';
 import { consultationResponse, openResponse } from './consultation-responses.ts';
 import type { WireReader } from './wire-reader.ts';
 import { FACETS } from './wire-values.ts';

@@ -22,26 +22,23 @@ import type {
 import {
   boxIdEl,
   contentSpecificationFields,
-  contentXml,
   customMetasXml,
   ehboxIdentifierEl,
   ehboxIdentifierFields,
-  freeInformationsEl,
   mandateEl,
   metasAndCopyMailXml,
   readBoxId,
-  readContent,
   readContentSpecificationFields,
   readCustomMetas,
   readEhboxIdentifier,
   readEhboxIdentifierFields,
-  readFreeInformations,
   readMandate,
   readMetasAndCopyMail,
   readResponseBase,
   responseEl,
   UNBOUNDED,
 } from './common-codec.ts';
+import { contentXml, freeInformationsEl, readContent, readFreeInformations } from './content-codec.ts';
 import { WireReader } from './wire-reader.ts';
 import { FACETS } from './wire-values.ts';
 import { AttachmentSink, base64El, boolEl, checked, counted, dateEl, each, opt, rootEl, textEl } from './wire-writer.ts';

@@ -51,10 +51,14 @@ export class WireReader {
 
   /** The next child when it is the unqualified element `name`, else undefined (nothing consumed). */
   opt(name: string): WireReader | undefined {
+    return this.take(name, name);
+  }
+
+  private take(name: string, step: string): WireReader | undefined {
     const next = this.kids[this.pos];
     if (!next || next.localName !== name || (next.namespaceURI ?? null) !== null) return undefined;
     this.pos++;
-    return new WireReader(next, `${this.path}/${name}`, this.attachments);
+    return new WireReader(next, `${this.path}/${step}`, this.attachments);
   }
 
   /** The next child, which must be the unqualified element `name`. */
@@ -66,10 +70,10 @@ export class WireReader {
     this.fail(`expected element <${name}> but found ${describe(next)}`);
   }
 
-  /** Consecutive children named `name`, between `min` and `max` of them. */
+  /** Consecutive children named `name`, between `min` and `max` of them (paths get a 1-based index). */
   many(name: string, min = 0, max = Number.POSITIVE_INFINITY): WireReader[] {
     const out: WireReader[] = [];
-    for (let r = this.opt(name); r; r = this.opt(name)) out.push(r);
+    for (let r = this.take(name, `${name}[1]`); r; r = this.take(name, `${name}[${out.length + 1}]`)) out.push(r);
     if (out.length < min) {
       if (out.length === 0) this.one(name); // throws the precise "missing" / "expected" error
       this.fail(`expected at least ${min} <${name}> elements, found ${out.length}`);

@@ -46,8 +46,10 @@ const XS_DATE = /^-?\d{4,}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(Z|[+-](0\d|1[0-
 const XS_DATE_TIME = /^-?\d{4,}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?(Z|[+-](0\d|1[0-4]):[0-5]\d)?$|^-?\d{4,}-\d\d-\d\dT24:00:00(\.0+)?(Z|[+-]\d\d:\d\d)?$/;
 /** Lexical xs:int / xs:long (after whitespace collapse). */
 const XS_INTEGER = /^[+-]?\d+$/;
-/** Canonical base64 alphabet with padding (whitespace removed first). */
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** Base64 quantum: encoded length is a multiple of 4 characters. */
+const BASE64_QUANTUM = 4;
+/** At most two `=` padding characters end a base64 text. */
+const MAX_PADDING = 2;
 /** xs:int bounds. */
 const INT_MIN = -2_147_483_648;
 const INT_MAX = 2_147_483_647;
@@ -96,10 +98,27 @@ export function isXsInteger(n: number, kind: 'int' | 'long', min = Number.MIN_SA
   return kind === 'long' || (n >= INT_MIN && n <= INT_MAX);
 }
 
+/** True for a char code of the base64 alphabet (A-Z, a-z, 0-9, +, /). */
+function isBase64Char(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47;
+}
+
+/**
+ * Checks base64 text without regular expressions: a regex over a 10 MB
+ * attachment exhausts V8's backtracking stack.
+ */
+function isBase64(s: string): boolean {
+  if (s.length % BASE64_QUANTUM !== 0) return false;
+  let end = s.length;
+  while (end > 0 && s.length - end < MAX_PADDING && s.charCodeAt(end - 1) === 61) end--;
+  for (let i = 0; i < end; i++) if (!isBase64Char(s.charCodeAt(i))) return false;
+  return true;
+}
+
 /** Decodes xs:base64Binary strictly (whitespace allowed, alphabet and padding checked); undefined when invalid. */
 export function decodeBase64(raw: string): Uint8Array | undefined {
-  const compact = raw.replace(/[ \t\r\n]+/g, '');
-  if (!BASE64.test(compact)) return undefined;
+  const compact = /[ \t\r\n]/.test(raw) ? raw.replace(/[ \t\r\n]+/g, '') : raw;
+  if (!isBase64(compact)) return undefined;
   return new Uint8Array(Buffer.from(compact, 'base64'));
 }
 

@@ -31,6 +31,8 @@ const BROADCAST_QUALITIES = new Set(['INSTITUTION', 'INSTITUTION_EHP', 'HOSPITAL
 /** Performs sendMessage for an authenticated caller. Throws EhboxBusinessError for non-100/826 codes. */
 export function publish(ctx: EhboxContext, caller: Caller, input: PublicationInput): PublicationResult {
   const sender = ctx.actingBox(caller, input.boxId);
+  const kind = input.contentSpecification.contentType;
+  if (kind !== 'DOCUMENT' && kind !== 'NEWS') throw new EhboxBusinessError(Codes.INVALID_CONTENT_TYPE, `Only DOCUMENT and NEWS can be published, not ${kind}`);
   const targets = resolveDestinations(ctx, sender.address, input.destinations);
   checkDigests(input);
   const size = messageSize(input);

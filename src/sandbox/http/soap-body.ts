@@ -16,7 +16,7 @@ export interface DecodedBody {
 /** Reads an HTTP body according to its Content-Type. */
 export function decodeSoapBody(contentType: string, body: Buffer, maxBytes?: number): DecodedBody {
   if (isMultipartRelated(contentType)) {
-    const parsed = parseMultipartRelated(body, contentType, maxBytes === undefined ? {} : { maxBytes });
+    const parsed = parseMultipartRelated(body, contentType, maxBytes === undefined ? {} : { maxTotalBytes: maxBytes });
     return { envelopeXml: parsed.envelopeXml, attachments: parsed.attachments };
   }
   const type = contentType.split(';')[0]!.trim().toLowerCase();

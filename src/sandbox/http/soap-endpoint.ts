@@ -105,7 +105,7 @@ export async function handleSoapRequest(req: http.IncomingMessage, res: http.Ser
   let call: SoapCall;
   try {
     const raw = await readBody(req);
-    const { envelopeXml, attachments } = decodeSoapBody(String(req.headers['content-type'] ?? ''), raw);
+    const { envelopeXml, attachments } = decodeSoapBody(String(req.headers['content-type'] ?? ''), raw, MAX_REQUEST_BYTES);
     if (seq !== undefined) opts.recorder?.write(seq, 'incoming', 'request', envelopeXml);
     const envelope = parseEnvelope(envelopeXml, { maxBytes: MAX_REQUEST_BYTES });
     const op = operationForRequestElement(envelope.payload.namespaceURI ?? null, envelope.payload.localName ?? '');
