@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { CliError } from './cli-error.ts';
+import { derOrBase64, parseAt, readInput } from './cli-io.ts';
 import { parseEtk, validateEtk, type EtkVerdict } from '../crypto/etk.ts';
 import { readCertificates } from '../crypto/certificates.ts';
 
@@ -11,13 +11,6 @@ interface EtkVerifyOptions {
   trust: string;
   at?: string;
   json?: boolean;
-}
-
-/** ETKs travel as DER or as the base64 text of the depot's answer; accept both. */
-function etkBytes(data: Buffer): Uint8Array {
-  const text = data.toString('latin1').trim();
-  if (data[0] !== 0x30 && /^[A-Za-z0-9+/=\s]+$/.test(text)) return new Uint8Array(Buffer.from(text, 'base64'));
-  return new Uint8Array(data);
 }
 
 function describeVerdict(file: string, v: EtkVerdict): string {
@@ -33,20 +26,10 @@ function describeVerdict(file: string, v: EtkVerdict): string {
   return lines.join('\n') + '\n';
 }
 
-async function readInput(file: string, what: string): Promise<Buffer> {
-  try {
-    return await readFile(file);
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    throw new CliError(`cannot read ${what} ${file}${typeof code === 'string' ? ` (${code})` : ''}`, 2);
-  }
-}
-
 async function etkVerify(file: string, options: EtkVerifyOptions): Promise<void> {
-  const at = options.at === undefined ? undefined : new Date(options.at);
-  if (at && Number.isNaN(at.getTime())) throw new CliError(`--at: not an ISO date/time: ${options.at}`, 2);
+  const at = parseAt(options.at);
   const trustAnchorsDer = readCertificates(await readInput(options.trust, 'trust anchors'));
-  const etk = parseEtk(etkBytes(await readInput(file, 'ETK')));
+  const etk = parseEtk(derOrBase64(await readInput(file, 'ETK')));
   const verdict = validateEtk(etk, { trustAnchorsDer, at });
   process.stdout.write(options.json ? JSON.stringify(verdict, null, 2) + '\n' : describeVerdict(file, verdict));
   const first = verdict.reasons[0];

@@ -34,7 +34,11 @@ export interface KekRecipient {
   key: Uint8Array;
 }
 
-/** The inner, author-signed layer of a sealed message, reusable for any number of recipient sets. */
+/**
+ * The inner, author-signed layer of a sealed message, reusable for any number
+ * of recipient sets. It references the content buffer given to `signInner`
+ * (no copy): do not modify that buffer while the InnerSigned is in use.
+ */
 export interface InnerSigned {
   /** DER of ContentInfo{SignedData} as chunks (the content chunk is the caller's buffer, not a copy). */
   readonly chunks: readonly Uint8Array[];

@@ -10,7 +10,7 @@ import { chmod, mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { createDrbg, systemRandom, type RandomSource } from './drbg.ts';
-import { generateRsaKeyPair } from './rsa-keygen.ts';
+import { generateRsaKeyPair, type RsaKeyPair } from './rsa-keygen.ts';
 import {
   caDn,
   certificateToPem,
@@ -149,6 +149,8 @@ export interface IssueHolderOptions {
   deterministicKeys?: boolean;
   /** Start of validity; default the CA's notBefore. */
   notBefore?: Date;
+  /** Keys generated beforehand (e.g. in parallel with crypto.generateKeyPair); overrides deterministicKeys. */
+  keys?: { auth: RsaKeyPair; enc: RsaKeyPair };
 }
 
 /**
@@ -157,8 +159,8 @@ export interface IssueHolderOptions {
  */
 export function issueHolder(ca: TestCa, spec: HolderSpec, rng: RandomSource, options: IssueHolderOptions = {}): IssuedHolder {
   const deterministic = options.deterministicKeys ?? ca.deterministic;
-  const authKeys = generateRsaKeyPair(HOLDER_KEY_BITS, deterministic ? rng : undefined);
-  const encKeys = generateRsaKeyPair(HOLDER_KEY_BITS, deterministic ? rng : undefined);
+  const authKeys = options.keys?.auth ?? generateRsaKeyPair(HOLDER_KEY_BITS, deterministic ? rng : undefined);
+  const encKeys = options.keys?.enc ?? generateRsaKeyPair(HOLDER_KEY_BITS, deterministic ? rng : undefined);
   const window = validity(options.notBefore ?? ca.notBefore, HOLDER_YEARS, ca.issuing.certificate.notAfter.value);
   const subject = holderDn({ type: spec.type, id: spec.id, name: spec.displayName, application: spec.application });
   const auth = issueAuthCertificate({

@@ -26,6 +26,7 @@ const SIGNING_TIME_MAX_AHEAD_MS = 5 * 60_000;
 /** Default cap on a sealed blob; far above any eHealthBox message. */
 export const MAX_UNSEAL_BYTES = 512 * 1024 * 1024;
 
+/** KGSS keys for KEKRecipientInfos (defined with the key-recovery code). */
 export type { KekKey };
 
 /** What the unsealer may use. */

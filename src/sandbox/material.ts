@@ -14,12 +14,13 @@
  */
 import type { KeyObject } from 'node:crypto';
 import crypto from 'node:crypto';
+import { promisify } from 'node:util';
 import fs from 'node:fs';
 import path from 'node:path';
 import { caDn } from '../crypto/certificate-names.ts';
 import { certificateToPem, issueAuthCertificate, parseCertificate, readCertificates } from '../crypto/certificates.ts';
 import { systemRandom } from '../crypto/drbg.ts';
-import { generateRsaKeyPair } from '../crypto/rsa-keygen.ts';
+import { generateRsaKeyPair, type RsaKeyPair } from '../crypto/rsa-keygen.ts';
 import { createTestCa, issueHolder, type KeyedCertificate, type TestCa } from '../crypto/test-pki.ts';
 import { writeKeystore } from '../crypto/keystore.ts';
 import type { Party } from './directory/party.ts';
@@ -28,6 +29,8 @@ import type { Party } from './directory/party.ts';
 const EXPIRED_ETK_AGE_MS = 4 * 365 * 86_400_000;
 /** The sandbox CA: RSA 2048 keeps first start fast; the profile is otherwise the eHealth one. */
 const SANDBOX_CA_KEY_BITS = 2048;
+/** Parties issued at once (each needs two keys from the thread pool). */
+const ISSUE_BATCH = 8;
 
 /** A party's public material as the services need it. */
 export interface PartyMaterial {
@@ -86,13 +89,21 @@ function loadCa(dir: string): { ca: TestCa; sts: KeyedCertificate } {
   return { ca: { root, issuing, etkRa, notBefore: root.certificate.notBefore.value, deterministic: false }, sts };
 }
 
-function issueParty(dir: string, ca: TestCa, party: Party): PartyMaterial {
+const generateKeyPair = promisify(crypto.generateKeyPair);
+
+/** RSA-2048 in the thread pool, so several keys are made at once. */
+async function rsaKeys(): Promise<RsaKeyPair> {
+  return generateKeyPair('rsa', { modulusLength: 2048, publicExponent: 65537 });
+}
+
+async function issueParty(dir: string, ca: TestCa, party: Party): Promise<PartyMaterial> {
   const notBefore = party.etk === 'expired' ? new Date(Date.now() - EXPIRED_ETK_AGE_MS) : undefined;
+  const [auth, enc] = await Promise.all([rsaKeys(), rsaKeys()]);
   const issued = issueHolder(
     ca,
     { name: party.name, type: party.certIdentity.type, id: party.certIdentity.id, quality: party.quality, displayName: party.displayName.toUpperCase() },
     systemRandom(),
-    { deterministicKeys: false, notBefore },
+    { keys: { auth, enc }, notBefore },
   );
   const password = crypto.randomBytes(12).toString('base64url');
   const pdir = path.join(dir, 'parties', party.name);
@@ -122,21 +133,24 @@ function loadParty(dir: string, party: Party): PartyMaterial | undefined {
  * Loads the material under `dir`, creating what is missing: the CA on first
  * start, and a keystore/ETK for every party that has none yet.
  */
-export function loadOrCreateMaterial(dir: string, parties: readonly Party[], log: (line: string) => void = () => {}): SandboxMaterial {
+export async function loadOrCreateMaterial(dir: string, parties: readonly Party[], log: (line: string) => void = () => {}): Promise<SandboxMaterial> {
   fs.mkdirSync(dir, { recursive: true });
   const { ca, sts } = fs.existsSync(path.join(dir, 'sts.key')) ? loadCa(dir) : createCa(dir);
   const out = new Map<string, PartyMaterial>();
-  let created = 0;
-  for (const party of parties) {
-    let m = loadParty(dir, party);
-    if (!m) {
-      if (created === 0) log(`sandbox: issuing keystores and ETKs for ${parties.length} parties (first start only)…`);
-      m = issueParty(dir, ca, party);
+  const missing = parties.filter((p) => {
+    const m = loadParty(dir, p);
+    if (m) out.set(p.name, m);
+    return !m;
+  });
+  if (missing.length > 0) log(`sandbox: issuing keystores and ETKs for ${missing.length} parties (first start only)…`);
+  for (let i = 0; i < missing.length; i += ISSUE_BATCH) {
+    const batch = await Promise.all(missing.slice(i, i + ISSUE_BATCH).map((p) => issueParty(dir, ca, p)));
+    for (const m of batch) {
+      // auth.pem last: its presence marks a complete party folder
       fs.writeFileSync(path.join(m.dir, 'auth.pem'), certificateToPem(m.authCertDer));
-      created++;
+      out.set(m.party.name, m);
     }
-    out.set(party.name, m);
   }
-  if (created > 0) log(`sandbox: ${created} parties issued`);
+  if (missing.length > 0) log(`sandbox: ${missing.length} parties issued`);
   return { dir, ca, sts, chainPem: path.join(dir, 'ca', 'chain.pem'), parties: out };
 }

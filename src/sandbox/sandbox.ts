@@ -46,6 +46,8 @@ export interface SandboxOptions {
   size?: DirectorySize;
   /** Keeps keys, parties and state across restarts; a temp dir is used (and kept for keys only) when absent. */
   dataDir?: string;
+  /** Where keys and parties live when they should outlive (or be shared beyond) `dataDir`; default dataDir. */
+  materialDir?: string;
   /** Writes every request/response envelope there. */
   recordDir?: string;
   /** Check every request against the XSDs (default true). */
@@ -88,7 +90,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ehbox-sandbox-'));
   const parties = seedDirectory(options.seed ?? 'ehbox-bridge', options.size ?? DEFAULT_SIZE);
   const directory = new PartyDirectory(parties);
-  const material = loadOrCreateMaterial(dataDir, parties, log);
+  const material = await loadOrCreateMaterial(options.materialDir ?? dataDir, parties, log);
   const store = new EhboxStore();
   const journal = options.dataDir ? new Journal<EhboxEvent>(path.join(dataDir, 'state', 'ehbox.jsonl'), options.durability ?? 'fsync') : undefined;
   if (journal) for (const e of journal.load()) store.apply(e);

@@ -243,6 +243,10 @@ export function classifyError(err: unknown): ErrorClass {
     }
   }
   if (err instanceof SoapError || err instanceof CryptoError) return 'permanent';
+  // errors that know they are final (ehBox business statuses, wire decoding errors)
+  if ((err as { permanent?: unknown } | null)?.permanent === true) return 'permanent';
+  const wireCode = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
+  if (typeof wireCode === 'string' && wireCode.startsWith('WIRE_')) return 'permanent';
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string' && TRANSIENT_NET_CODES.has(code)) return 'transient';

@@ -67,6 +67,8 @@ interface RecipeVariant {
   /** -stream: indefinite lengths and chunked OCTET STRINGs (written as PEM, since DER output refuses streaming) */
   stream?: boolean;
   content?: Buffer;
+  /** signer of both layers (default Alice's auth credential) */
+  signer?: { cert: string; key: string };
 }
 
 /** Runs one `openssl cms` step and returns the DER (BER) output file path. */
@@ -85,12 +87,13 @@ function opensslSeal(name: string, recipients: TestHolder[], v: RecipeVariant = 
   const d = pki.dir;
   const stream = v.stream ?? false;
   const input = d.write(`${name}-clear.bin`, v.content ?? clear);
-  const inner = cmsStep(`${name}-inner`, ['cms', '-sign', '-binary', '-nodetach', '-nocerts', '-nosmimecap', '-signer', alice.files.authCert,
-    '-inkey', alice.files.authKey, ...(v.inner ?? PSS), '-in', input], stream);
+  const signer = v.signer ?? { cert: alice.files.authCert, key: alice.files.authKey };
+  const inner = cmsStep(`${name}-inner`, ['cms', '-sign', '-binary', '-nodetach', '-nocerts', '-nosmimecap', '-signer', signer.cert,
+    '-inkey', signer.key, ...(v.inner ?? PSS), '-in', input], stream);
   const env = cmsStep(`${name}-env`, ['cms', '-encrypt', '-binary', v.cipher ?? '-aes-128-cbc', ...recipients.flatMap((r) => ['-recip', r.files.encCert]),
     ...(v.recipOptions ?? []), '-in', inner], stream);
-  const sealed = cmsStep(`${name}-sealed`, ['cms', '-sign', '-binary', '-nodetach', '-nosmimecap', '-signer', alice.files.authCert,
-    '-inkey', alice.files.authKey, '-certfile', pki.files.issuingCa, ...(v.outer ?? PSS), '-in', env], stream);
+  const sealed = cmsStep(`${name}-sealed`, ['cms', '-sign', '-binary', '-nodetach', '-nosmimecap', '-signer', signer.cert,
+    '-inkey', signer.key, '-certfile', pki.files.issuingCa, ...(v.outer ?? PSS), '-in', env], stream);
   return d.read(sealed.slice(d.path.length + 1));
 }
 
@@ -145,6 +148,38 @@ describe('we unseal messages built with the openssl recipe', () => {
     const r2 = unseal(aes256, { credentials: [bob.enc], trustAnchors: [pki.rootDer] });
     expect(r2.verdict.errors.map((e) => e.code)).toEqual(['DECRYPTION_SYMMETRIC_KEY_ALGORITHM_UNAUTHORIZED']);
     expect(Buffer.from(r2.content!).equals(clear)).toBe(true);
+  });
+
+  it('sha256WithRSAEncryption as the signature OID is the EID policy too', () => {
+    const sha256 = ['-md', 'sha256'];
+    const blob = opensslSeal('sha256withrsa', [bob], { inner: sha256, outer: sha256 });
+    const rsaEncryption = Buffer.from('06092a864886f70d0101010500', 'hex');
+    const at = blob.lastIndexOf(rsaEncryption); // the outer SignerInfo's signatureAlgorithm (it is not signed)
+    expect(at).toBeGreaterThan(blob.length - 400);
+    blob[at + 10] = 0x0b; // 1.2.840.113549.1.1.11
+    const { verdict } = unseal(blob, { credentials: [bob.enc], trustAnchors: [pki.rootDer] });
+    expect(verdict).toMatchObject({ ok: true, errors: [] });
+  });
+
+  it('key lengths follow the policy: RSA-1024 is refused for PSS and for decryption, allowed for EID signatures', () => {
+    const small = pki.holder('Small Keys', { authBits: 1024, encBits: 1024 });
+    const signer = { cert: small.files.authCert, key: small.files.authKey };
+    const pss = unseal(opensslSeal('small-pss', [bob], { signer }), { credentials: [bob.enc], trustAnchors: [pki.rootDer] });
+    expect(pss.verdict.errors.map((e) => e.code)).toEqual(['OUTER_SIGNATURE_KEY_LENGTH_UNAUTHORIZED', 'INNER_SIGNATURE_KEY_LENGTH_UNAUTHORIZED']);
+    const sha256 = ['-md', 'sha256'];
+    const eid = unseal(opensslSeal('small-eid', [bob], { signer, inner: sha256, outer: sha256 }), { credentials: [bob.enc], trustAnchors: [pki.rootDer] });
+    expect(eid.verdict).toMatchObject({ ok: true, errors: [] });
+    const toSmall = unseal(opensslSeal('to-small', [small]), { credentials: [small.enc], trustAnchors: [pki.rootDer] });
+    expect(toSmall.verdict.errors.map((e) => e.code)).toEqual(['DECRYPTION_ASYMMETRIC_KEY_LENGTH_UNAUTHORIZED']);
+    expect(Buffer.from(toSmall.content!).equals(clear)).toBe(true);
+  });
+
+  it('an outer signer without digitalSignature/nonRepudiation is OUTER_CERTIFICATE_HAS_INVALID_KEYUSAGE', () => {
+    const signer = { cert: alice.files.encCert, key: alice.files.encKey }; // KU keyEncipherment+dataEncipherment, issued by Alice's auth cert
+    const { verdict } = unseal(opensslSeal('enc-signer', [bob], { signer }), { credentials: [bob.enc], trustAnchors: [pki.rootDer] });
+    expect(verdict.errors.map((e) => e.code)).toEqual([
+      'OUTER_CERTIFICATE_HAS_INVALID_KEYUSAGE', 'OUTER_CERTIFICATE_CHAIN_NOT_TRUSTED', 'INNER_CERTIFICATE_HAS_INVALID_KEYUSAGE', 'INNER_CERTIFICATE_CHAIN_NOT_TRUSTED',
+    ]);
   });
 
   it('KGSS message built by openssl (-secretkey) unseals with our KEK', () => {

@@ -229,6 +229,10 @@ describe('unseal verdicts on our own messages', () => {
     const blob = seal(text, { sender: alice.auth, recipients: [bob.encCertDer] });
     const untrusted = unseal(blob, { credentials: [bob.enc], trustAnchors: [dave.auth.certificateDer] });
     expect(untrusted.verdict.errors.map((e) => e.code)).toEqual(['OUTER_CERTIFICATE_CHAIN_NOT_TRUSTED', 'INNER_CERTIFICATE_CHAIN_NOT_TRUSTED']);
+    const withRoot = seal(text, { sender: { ...alice.auth, chainDer: [pki.issuingCaDer, pki.rootDer] }, recipients: [bob.encCertDer] });
+    expect(signedDataOf(withRoot).sd.certificates).toHaveLength(3);
+    expect(unseal(withRoot, { credentials: [bob.enc], trustAnchors: [dave.auth.certificateDer] }).verdict.errors.map((e) => e.code))
+      .toEqual(['OUTER_CERTIFICATE_CHAIN_NOT_TRUSTED', 'INNER_CERTIFICATE_CHAIN_NOT_TRUSTED']);
     const chainless = pki.holder('Erin Chainless', { chainless: true });
     const bare = seal(text, { sender: chainless.auth, recipients: [bob.encCertDer] });
     expect(signedDataOf(bare).sd.certificates).toHaveLength(1);

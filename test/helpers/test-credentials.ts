@@ -27,14 +27,22 @@ export interface TestHolder {
   files: { authCert: string; authKey: string; encCert: string; encKey: string };
 }
 
+/** Variations of a test holder. */
+export interface HolderOptions {
+  /** The auth credential's chain omits the issuing CA (the message then carries only the signer). */
+  chainless?: boolean;
+  authBits?: number;
+  encBits?: number;
+}
+
 /** A test PKI in a temporary directory. */
 export interface TestPki {
   dir: WorkDir;
   rootDer: Uint8Array;
   issuingCaDer: Uint8Array;
   files: { root: string; issuingCa: string };
-  /** Makes a holder (two RSA-2048 keys). */
-  holder(name: string, options?: { chainless?: boolean }): TestHolder;
+  /** Makes a holder (two RSA keys, 2048 bits unless asked otherwise). */
+  holder(name: string, options?: HolderOptions): TestHolder;
   remove(): void;
 }
 
@@ -51,8 +59,8 @@ export function credentialFromPem(keyPem: string, certsPem: string, alias?: stri
   };
 }
 
-function rsaKey(dir: WorkDir, name: string): string {
-  openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', dir.file(name)]);
+function rsaKey(dir: WorkDir, name: string, bits = 2048): string {
+  openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', `rsa_keygen_bits:${bits}`, '-out', dir.file(name)]);
   return dir.file(name);
 }
 
@@ -81,7 +89,7 @@ function randomSerialHex(): string {
 
 /** Creates the test PKI: root and issuing CA (RSA-2048, fictitious names). */
 export function createTestPki(): TestPki {
-  const dir = workDir('ehbox-pki-');
+  const dir = workDir('ehbox-etee-pki-');
   const rootKey = rsaKey(dir, 'root.key');
   const root = dir.file('root.pem');
   openssl([
@@ -96,17 +104,17 @@ export function createTestPki(): TestPki {
   const rootDer = pemCertificates(dir.read('root.pem').toString())[0]!;
   const issuingCaDer = pemCertificates(dir.read('ca.pem').toString())[0]!;
   let counter = 0;
-  const holder = (name: string, options: { chainless?: boolean } = {}): TestHolder => {
+  const holder = (name: string, options: HolderOptions = {}): TestHolder => {
     const id = `${name.toLowerCase().replace(/[^a-z0-9]/g, '')}${counter++}`;
     const nihii = String(70000000000 + Math.floor(Math.random() * 9_999_999));
     const subject = `/C=BE/O=Federal Government/OU=NIHII=${nihii}/OU=${name}/OU=eHealth-platform Belgium/CN=NIHII=${nihii}`;
-    const authKey = rsaKey(dir, `${id}-auth.key`);
+    const authKey = rsaKey(dir, `${id}-auth.key`, options.authBits);
     const authCert = issue(dir, {
       name: `${id}-auth`, key: authKey, subject, caCert: issuingCa, caKey,
       ext: ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature,nonRepudiation,keyEncipherment',
         'extendedKeyUsage=clientAuth,emailProtection', 'subjectKeyIdentifier=hash', 'authorityKeyIdentifier=keyid'],
     });
-    const encKey = rsaKey(dir, `${id}-enc.key`);
+    const encKey = rsaKey(dir, `${id}-enc.key`, options.encBits);
     const encCert = issue(dir, {
       name: `${id}-enc`, key: encKey, subject, caCert: authCert, caKey: authKey,
       ext: ['keyUsage=critical,keyEncipherment,dataEncipherment'],

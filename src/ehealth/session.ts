@@ -1,0 +1,69 @@
+/**
+ * One authenticated identity toward eHealth: a keystore, the quality it acts
+ * in, the endpoints, and the STS token it signs every ehBox/Addressbook call
+ * with (holder-of-key). The same code serves the sandbox, acceptance and
+ * production — only the endpoints differ.
+ */
+import type { Keystore } from '../crypto/types.ts';
+import { buildMultipartRelated } from '../soap/swa.ts';
+import { postSoap, type SoapHttpResponse } from '../soap/http.ts';
+import { signWithSamlHok } from '../soap/wssec.ts';
+import type { StsClient } from '../sts/sts-client.ts';
+
+/** The eHealth service URLs one configuration talks to. */
+export interface EhealthEndpoints {
+  sts: string;
+  ehboxPublication: string;
+  ehboxConsultation: string;
+  etkDepot: string;
+  addressbook: string;
+}
+
+/** Paths of the services on the platform (and on the sandbox). */
+export const EHEALTH_PATHS: EhealthEndpoints = {
+  sts: '/IAM/Saml11TokenService/Legacy/v1',
+  ehboxPublication: '/ehBoxPublication/v3',
+  ehboxConsultation: '/ehBoxConsultation/v3',
+  etkDepot: '/EtkDepot/v1',
+  addressbook: '/AddressBook/v1',
+};
+
+/** Endpoints under one base URL (the sandbox, or a platform host). */
+export function endpointsAt(baseUrl: string): EhealthEndpoints {
+  const base = baseUrl.replace(/\/+$/, '');
+  return {
+    sts: base + EHEALTH_PATHS.sts,
+    ehboxPublication: base + EHEALTH_PATHS.ehboxPublication,
+    ehboxConsultation: base + EHEALTH_PATHS.ehboxConsultation,
+    etkDepot: base + EHEALTH_PATHS.etkDepot,
+    addressbook: base + EHEALTH_PATHS.addressbook,
+  };
+}
+
+/** The acceptance and production hosts (PROTOCOL.md §1.2). */
+export const PLATFORM_BASE_URLS = {
+  acceptance: 'https://services-acpt.ehealth.fgov.be',
+  production: 'https://services.ehealth.fgov.be',
+} as const;
+
+/** Default time for one eHealth call. */
+export const DEFAULT_EHEALTH_TIMEOUT_MS = 30_000;
+
+/** An identity that can make signed calls. */
+export class EhealthSession {
+  constructor(
+    readonly keystore: Keystore,
+    /** STS quality name (doctor, nurse, hospital, …). */
+    readonly quality: string,
+    readonly sts: StsClient,
+    readonly timeoutMs: number = DEFAULT_EHEALTH_TIMEOUT_MS,
+  ) {}
+
+  /** Posts a payload signed with the session's holder-of-key token. */
+  async call(url: string, soapAction: string, payloadXml: string, attachments: readonly { cid: string; bytes: Uint8Array }[] = []): Promise<SoapHttpResponse> {
+    const token = await this.sts.token(this.keystore, this.quality);
+    const envelopeXml = signWithSamlHok({ body: payloadXml, assertionXml: token.assertionXml, privateKey: this.keystore.authentication.privateKey });
+    const body = attachments.length === 0 ? envelopeXml : buildMultipartRelated({ envelopeXml, attachments: attachments.map((a) => ({ contentId: a.cid, data: a.bytes })) });
+    return postSoap({ url, soapAction, body, timeoutMs: this.timeoutMs });
+  }
+}
