@@ -21,6 +21,8 @@ export class EhboxStatusError extends Error {
     readonly operation: EhboxOperation,
     readonly code: string,
     message: string,
+    /** The whole decoded answer (e.g. the refused substitutes of insertOoO). */
+    readonly response?: ResponseBase,
   ) {
     super(`${operation}: ehBox status ${code}: ${message}`);
   }
@@ -77,37 +79,68 @@ export class EhboxClient {
       };
     }
     check('sendMessage', res);
-    if (!res.id) throw new EhboxStatusError('sendMessage', res.status.code, 'success without a MessageId');
+    if (!res.id) throw new EhboxStatusError('sendMessage', res.status.code, 'success without a MessageId', res);
     return { kind: 'published', messageId: res.id, publicationId: res.sentPublicationId };
   }
 
+  /** Box id, size, quota and stand-by count. */
   getBoxInfo(data: EhboxRequests['getBoxInfo'] = {}) {
     return this.call('getBoxInfo', data);
   }
 
+  /** One page (at most 100) of a folder, newest first. */
   getMessagesList(data: EhboxRequests['getMessagesList']) {
     return this.call('getMessagesList', data);
   }
 
+  /** One page of a folder over every box of the caller. */
+  getAllEhboxesMessagesList(data: EhboxRequests['getAllEhboxesMessagesList']) {
+    return this.call('getAllEhboxesMessagesList', data);
+  }
+
+  /** A message with its (still sealed) content; see message-unsealer.ts to read it. */
   getFullMessage(data: EhboxRequests['getFullMessage']) {
     return this.call('getFullMessage', data);
   }
 
+  /** getHistory (SOAPAction getMessageHistory). */
+  getHistory(data: EhboxRequests['getHistory']) {
+    return this.call('getHistory', data);
+  }
+
+  /** Per-recipient receipt timestamps of a sent message. */
   getMessageAcknowledgmentsStatus(data: EhboxRequests['getMessageAcknowledgmentsStatus']) {
     return this.call('getMessageAcknowledgmentsStatus', data);
   }
 
+  /** Moves 1..100 messages (INBOX↔BININBOX, SENTBOX↔BINSENTBOX). */
   moveMessage(data: EhboxRequests['moveMessage']) {
     return this.call('moveMessage', data);
   }
 
+  /** Deletes 1..100 messages for good. */
   deleteMessage(data: EhboxRequests['deleteMessage']) {
     return this.call('deleteMessage', data);
+  }
+
+  /** Declares an Out-of-Office period; a refusal throws with the refused substitutes in `response`. */
+  insertOoO(data: EhboxRequests['insertOoO']) {
+    return this.call('insertOoO', data);
+  }
+
+  /** Deletes Out-of-Office periods; answers the ids that were not found. */
+  deleteOoO(data: EhboxRequests['deleteOoO']) {
+    return this.call('deleteOoO', data);
+  }
+
+  /** Past, current and future Out-of-Office periods of the box. */
+  getOoOList(data: EhboxRequests['getOoOList'] = {}) {
+    return this.call('getOoOList', data);
   }
 }
 
 function check(op: EhboxOperation, res: ResponseBase): void {
   if (!SUCCESS_CODES.has(res.status.code)) {
-    throw new EhboxStatusError(op, res.status.code, res.status.messages.map((m) => m.value).join('; '));
+    throw new EhboxStatusError(op, res.status.code, res.status.messages.map((m) => m.value).join('; '), res);
   }
 }

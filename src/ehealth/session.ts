@@ -49,6 +49,13 @@ export const PLATFORM_BASE_URLS = {
 /** Default time for one eHealth call. */
 export const DEFAULT_EHEALTH_TIMEOUT_MS = 30_000;
 
+/** Transport limits of a session beyond the total timeout (defaults: those of postSoap). */
+export interface SessionTransportOptions {
+  /** Largest answer accepted (bytes); larger ones fail as SOAP_RESPONSE_TOO_LARGE. */
+  maxResponseBytes?: number | undefined;
+  connectTimeoutMs?: number | undefined;
+}
+
 /** An identity that can make signed calls. */
 export class EhealthSession {
   constructor(
@@ -57,6 +64,7 @@ export class EhealthSession {
     readonly quality: string,
     readonly sts: StsClient,
     readonly timeoutMs: number = DEFAULT_EHEALTH_TIMEOUT_MS,
+    readonly transport: SessionTransportOptions = {},
   ) {}
 
   /** Posts a payload signed with the session's holder-of-key token. */
@@ -64,6 +72,13 @@ export class EhealthSession {
     const token = await this.sts.token(this.keystore, this.quality);
     const envelopeXml = signWithSamlHok({ body: payloadXml, assertionXml: token.assertionXml, privateKey: this.keystore.authentication.privateKey });
     const body = attachments.length === 0 ? envelopeXml : buildMultipartRelated({ envelopeXml, attachments: attachments.map((a) => ({ contentId: a.cid, data: a.bytes })) });
-    return postSoap({ url, soapAction, body, timeoutMs: this.timeoutMs });
+    return postSoap({
+      url,
+      soapAction,
+      body,
+      timeoutMs: this.timeoutMs,
+      ...(this.transport.maxResponseBytes !== undefined ? { maxResponseBytes: this.transport.maxResponseBytes } : {}),
+      ...(this.transport.connectTimeoutMs !== undefined ? { connectTimeoutMs: this.transport.connectTimeoutMs } : {}),
+    });
   }
 }

@@ -9,7 +9,7 @@ import { parseEtk, validateEtk, type EtkVerdict } from '../crypto/etk.ts';
 import { postSoap } from '../soap/http.ts';
 import { buildEnvelope } from '../soap/envelope.ts';
 import { decodeGetEtkResponse, encodeGetEtkRequest } from './wire/etk-depot-codec.ts';
-import { ETK_STATUS_SUCCESS, type EtkIdentifier } from './wire/types.ts';
+import { ETK_STATUS_SUCCESS, type EtkIdentifier, type GetEtkResponse } from './wire/types.ts';
 
 /** Default lifetimes of cached answers (issue: 24 h for tokens, 10 min for "none"). */
 export const DEFAULT_ETK_TTL_MS = 24 * 3600_000;
@@ -39,11 +39,25 @@ export interface ValidEtk {
   verdict: EtkVerdict;
 }
 
-/** Shared cache for ETK answers (Redis in the gateway). */
+/**
+ * Shared cache for ETK answers (Redis in the gateway). `lock` is the optional
+ * cross-process single-flight: a short lock on a key, so that of many
+ * processes missing the same ETK only one asks the depot while the others
+ * wait for the value it stores.
+ */
 export interface EtkCache {
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
+  /** Takes the load lock of `key` for `ttlMs`: a release function when taken, undefined when another holder has it. */
+  lock?(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined>;
 }
+
+/** The load lock outlives a normal depot call (a few hundred ms) by far, yet a crashed holder blocks others only briefly. */
+export const ETK_LOAD_LOCK_TTL_MS = 10_000;
+/** How often a process waiting for another's load looks for the value. */
+export const ETK_LOAD_POLL_MS = 50;
+/** A waiter gives up waiting (and asks the depot itself) once the lock could have expired twice over. */
+export const ETK_LOAD_MAX_WAIT_MS = 2 * ETK_LOAD_LOCK_TTL_MS;
 
 /** Options of the ETK Depot client. */
 export interface EtkDepotClientOptions {
@@ -52,12 +66,16 @@ export interface EtkDepotClientOptions {
   /** DER CA certificates an ETK's authentication certificate must chain to. */
   trustAnchorsDer: Uint8Array[];
   cache?: EtkCache | undefined;
-  ttlMs?: number;
-  negativeTtlMs?: number;
+  ttlMs?: number | undefined;
+  negativeTtlMs?: number | undefined;
+  /** Largest depot answer accepted (default: postSoap's). */
+  maxResponseBytes?: number | undefined;
   now?: () => Date;
 }
 
 type Cached = { etks: string[] } | { error: EtkFailureCode; message: string };
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Fetches, validates and caches ETKs. */
 export class EtkDepotClient {
@@ -69,40 +87,82 @@ export class EtkDepotClient {
   async getEtks(id: EtkIdentifier): Promise<ValidEtk[]> {
     const ders = await this.load(id);
     const now = (this.opts.now ?? (() => new Date()))();
-    const out = ders.map((der) => {
-      const verdict = validateEtk(parseEtk(der), { trustAnchorsDer: this.opts.trustAnchorsDer, at: now });
-      return { der, encryptionCertDer: parseEtk(der).encryption.der, verdict };
-    });
+    const out = ders.map((der) => checkEtk(der, this.opts.trustAnchorsDer, now, id));
     const valid = out.filter((e) => e.verdict.ok);
     if (valid.length === 0) {
-      const first = out[0]!;
-      throw new EtkLookupError('ETK_INVALID', `The ETK of ${id.type} ${id.value} is not valid: ${first.verdict.reasons.map((r) => r.code).join(', ')}`, first.verdict);
+      const first = out[0];
+      const reasons = first ? first.verdict.reasons.map((r) => r.code).join(', ') : 'no token';
+      throw new EtkLookupError('ETK_INVALID', `The ETK of ${id.type} ${id.value} is not valid: ${reasons}`, first?.verdict);
     }
     return valid;
   }
 
-  /** Raw ETK bytes for an identifier, through the cache. */
+  /** Raw ETK bytes for an identifier, through the cache; one load per key at a time in this process. */
   private async load(id: EtkIdentifier): Promise<Uint8Array[]> {
     const key = `etk:${id.type}:${id.value}:${id.applicationId ?? ''}`;
-    const hit = await this.opts.cache?.get(key);
-    if (hit) return fromCached(JSON.parse(hit) as Cached);
+    const hit = await this.cacheGet(key);
+    if (hit) return fromCached(hit);
     let p = this.inFlight.get(key);
     if (!p) {
-      p = this.fetch(id)
-        .then(async (etks) => {
-          await this.opts.cache?.set(key, JSON.stringify({ etks: etks.map((e) => Buffer.from(e).toString('base64')) } satisfies Cached), this.opts.ttlMs ?? DEFAULT_ETK_TTL_MS);
-          return etks;
-        })
-        .catch(async (err: unknown) => {
-          if (err instanceof EtkLookupError && err.code === 'ETK_NOT_FOUND') {
-            await this.opts.cache?.set(key, JSON.stringify({ error: err.code, message: err.message } satisfies Cached), this.opts.negativeTtlMs ?? DEFAULT_NEGATIVE_TTL_MS);
-          }
-          throw err;
-        })
-        .finally(() => this.inFlight.delete(key));
+      p = this.loadShared(key, id).finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, p);
     }
     return p;
+  }
+
+  /** Across processes: the lock holder asks the depot, the others poll the cache for its answer (bounded). */
+  private async loadShared(key: string, id: EtkIdentifier): Promise<Uint8Array[]> {
+    const cache = this.opts.cache;
+    if (!cache?.lock) return this.fetchAndStore(key, id);
+    const deadline = Date.now() + ETK_LOAD_MAX_WAIT_MS;
+    for (;;) {
+      const release = await cache.lock(key, ETK_LOAD_LOCK_TTL_MS).catch(() => undefined);
+      if (release) {
+        try {
+          // the previous holder may have stored the answer between our miss and our lock
+          const hit = await this.cacheGet(key);
+          return hit ? fromCached(hit) : await this.fetchAndStore(key, id);
+        } finally {
+          await release().catch(() => undefined);
+        }
+      }
+      await sleep(ETK_LOAD_POLL_MS);
+      const hit = await this.cacheGet(key);
+      if (hit) return fromCached(hit);
+      if (Date.now() > deadline) return this.fetchAndStore(key, id);
+    }
+  }
+
+  /** Asks the depot and stores the answer: the tokens, or "none" for the negative TTL. */
+  private async fetchAndStore(key: string, id: EtkIdentifier): Promise<Uint8Array[]> {
+    try {
+      const etks = await this.fetch(id);
+      await this.cacheSet(key, { etks: etks.map((e) => Buffer.from(e).toString('base64')) }, this.opts.ttlMs ?? DEFAULT_ETK_TTL_MS);
+      return etks;
+    } catch (err) {
+      if (err instanceof EtkLookupError && err.code === 'ETK_NOT_FOUND') {
+        await this.cacheSet(key, { error: err.code, message: err.message }, this.opts.negativeTtlMs ?? DEFAULT_NEGATIVE_TTL_MS);
+      }
+      throw err;
+    }
+  }
+
+  /** A cache outage must not stop sending: read errors count as misses. */
+  private async cacheGet(key: string): Promise<Cached | undefined> {
+    try {
+      const raw = await this.opts.cache?.get(key);
+      return raw ? (JSON.parse(raw) as Cached) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async cacheSet(key: string, value: Cached, ttlMs: number): Promise<void> {
+    try {
+      await this.opts.cache?.set(key, JSON.stringify(value), ttlMs);
+    } catch {
+      // the depot stays the source of truth; the next ask fetches again
+    }
   }
 
   /** GetEtk, following MatchingEtk answers when no application id was given. */
@@ -121,8 +181,15 @@ export class EtkDepotClient {
     throw new EtkLookupError('ETK_NOT_FOUND', `No ETK for ${id.type} ${id.value}${id.applicationId ? `/${id.applicationId}` : ''} (${message})`);
   }
 
-  private async getEtk(id: EtkIdentifier) {
-    const res = await postSoap({ url: this.opts.url, soapAction: null, body: buildEnvelope({ body: encodeGetEtkRequest({ identifiers: [id] }) }), timeoutMs: this.opts.timeoutMs });
+  /** One GetEtk call (no cache, no follow-up); a non-200 status throws ETK_DEPOT_ERROR. */
+  async getEtk(id: EtkIdentifier): Promise<GetEtkResponse> {
+    const res = await postSoap({
+      url: this.opts.url,
+      soapAction: null,
+      body: buildEnvelope({ body: encodeGetEtkRequest({ identifiers: [id] }) }),
+      timeoutMs: this.opts.timeoutMs,
+      ...(this.opts.maxResponseBytes !== undefined ? { maxResponseBytes: this.opts.maxResponseBytes } : {}),
+    });
     const decoded = decodeGetEtkResponse(res.envelope.payload);
     if (decoded.status.code !== ETK_STATUS_SUCCESS) {
       throw new EtkLookupError('ETK_DEPOT_ERROR', `ETK Depot status ${decoded.status.code}: ${decoded.status.messages.map((m) => m.value).join('; ')}`);
@@ -131,7 +198,19 @@ export class EtkDepotClient {
   }
 }
 
+/** Parses and validates one token; a token that does not even parse is ETK_INVALID. */
+function checkEtk(der: Uint8Array, trustAnchorsDer: Uint8Array[], at: Date, id: EtkIdentifier): ValidEtk {
+  let etk;
+  try {
+    etk = parseEtk(der);
+  } catch (err) {
+    throw new EtkLookupError('ETK_INVALID', `The ETK of ${id.type} ${id.value} does not parse: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return { der, encryptionCertDer: etk.encryption.der, verdict: validateEtk(etk, { trustAnchorsDer, at }) };
+}
+
 function fromCached(c: Cached): Uint8Array[] {
+  // a negative answer replays as the same typed error
   if ('error' in c) throw new EtkLookupError(c.error, c.message);
   return c.etks.map((b) => new Uint8Array(Buffer.from(b, 'base64')));
 }

@@ -34,6 +34,8 @@ export interface AdminDeps {
   faults: FaultInjector;
   dataDir: string;
   reset(): void;
+  /** Runs the expiry sweep now; answers how many messages it removed. */
+  sweep(): number;
 }
 
 function partySummary(deps: AdminDeps, name: string) {
@@ -119,6 +121,9 @@ export function createAdminRouter(deps: AdminDeps): express.Router {
   r.delete('/faults', (_req, res) => {
     deps.faults.clear();
     res.status(204).end();
+  });
+  r.post('/sweep', (_req, res) => {
+    res.json({ removed: deps.sweep() });
   });
   r.post('/reset', (_req, res) => {
     deps.reset();

@@ -15,6 +15,7 @@ import { Journal, type Durability } from './journal.ts';
 import { EhboxStore, type EhboxEvent } from './ehbox/store.ts';
 import { EhboxContext } from './ehbox/context.ts';
 import { seedOoO } from './ehbox/out-of-office.ts';
+import { sweepExpired } from './ehbox/consultation.ts';
 import { isoDate, addDays } from './ehbox/context.ts';
 import { DEFAULT_SIZE, seedDirectory, type DirectorySize } from './directory/seed.ts';
 import { PartyDirectory } from './directory/party-directory.ts';
@@ -36,6 +37,9 @@ export const SANDBOX_PATHS = {
   etkDepot: '/EtkDepot/v1',
   addressbook: '/AddressBook/v1',
 } as const;
+
+/** How often the sandbox removes expired messages (PROTOCOL.md §5.8 works in days; hourly is plenty). */
+const EXPIRY_SWEEP_INTERVAL_MS = 3600_000;
 
 /** How to start a sandbox. */
 export interface SandboxOptions {
@@ -70,7 +74,9 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
+/** Gives the parties seeded as absent their Out-of-Office period, once per state. */
 function seedOutOfOffice(ctx: EhboxContext, directory: PartyDirectory): void {
+  if (ctx.store.oooSeeded) return;
   for (const p of directory.parties) {
     if (!p.outOfOffice) continue;
     const sub = p.outOfOffice.substitute ? directory.party(p.outOfOffice.substitute) : undefined;
@@ -81,6 +87,9 @@ function seedOutOfOffice(ctx: EhboxContext, directory: PartyDirectory): void {
       substitutes: sub ? [sub.boxes[0]!] : [],
     });
   }
+  const events: EhboxEvent[] = [];
+  ctx.emit(events, { t: 'ooo-seeded' });
+  ctx.persist(events);
 }
 
 /** Starts a sandbox and resolves once it listens. */
@@ -97,6 +106,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const blobs = new BlobArea(options.dataDir ? path.join(dataDir, 'state', 'blobs') : undefined);
   const ehbox = new EhboxContext(store, blobs, directory, journal, now);
   seedOutOfOffice(ehbox, directory);
+  sweepExpired(ehbox);
+  const sweeper = setInterval(() => sweepExpired(ehbox), EXPIRY_SWEEP_INTERVAL_MS);
+  sweeper.unref();
   const faults = new FaultInjector();
   const hanging = new Set<http.ServerResponse>();
   const endpoint: EndpointOptions = {
@@ -122,7 +134,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       handleSoapRequest(req, res, service, endpoint).catch(() => res.destroy());
     });
   }
-  app.use('/_sandbox', createAdminRouter({ ...deps, dataDir, reset: () => resetState(ehbox) }));
+  app.use(
+    '/_sandbox',
+    createAdminRouter({
+      ...deps,
+      dataDir,
+      reset: () => {
+        resetState(ehbox, journal);
+        seedOutOfOffice(ehbox, directory);
+      },
+      sweep: () => sweepExpired(ehbox),
+    }),
+  );
   const server = http.createServer(app);
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
@@ -137,6 +160,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ehbox,
     faults,
     async close() {
+      clearInterval(sweeper);
       for (const res of hanging) res.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -145,10 +169,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   };
 }
 
-function resetState(ctx: EhboxContext): void {
-  for (const m of [...ctx.store.messages.keys()]) {
-    const events: EhboxEvent[] = [];
-    ctx.emit(events, { t: 'purge', messageId: m });
-    ctx.persist(events);
-  }
+/** Empties the eHealthBox state (and its journal and blobs); keys and parties stay. */
+function resetState(ctx: EhboxContext, journal: Journal<EhboxEvent> | undefined): void {
+  ctx.emit([], { t: 'reset' });
+  journal?.rewrite(ctx.store.snapshot());
+  ctx.blobs.clear();
 }

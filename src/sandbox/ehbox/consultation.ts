@@ -171,23 +171,33 @@ export function releaseStandBy(ctx: EhboxContext, events: EhboxEvent[], key: str
 /**
  * Expiry (PROTOCOL.md §5.8): messages older than a year go whatever their
  * state; a message past its expiration date that was read and sits in a bin
- * leaves that bin.
+ * leaves that bin. The space freed releases stand-by messages. Returns the
+ * number of messages removed or taken out of a bin.
  */
 export function sweepExpired(ctx: EhboxContext): number {
   const today = isoDate(ctx.now());
   const cutoff = isoDate(addDays(ctx.now(), -MAX_MESSAGE_AGE_DAYS));
   const events: EhboxEvent[] = [];
+  const freed = new Set<string>();
+  let removed = 0;
   for (const m of [...ctx.store.messages.values()]) {
     if (m.publicationDate < cutoff) {
+      for (const box of ctx.store.boxesHolding(m.messageId)) freed.add(box);
       ctx.emit(events, { t: 'purge', messageId: m.messageId });
+      removed++;
       continue;
     }
     if (m.expirationDate >= today) continue;
     for (const box of ctx.store.boxesHolding(m.messageId)) {
       const e = ctx.store.entry(box, m.messageId, 'BININBOX');
-      if (e && ctx.store.receipt(m.messageId, box)?.read) ctx.emit(events, { t: 'delete', box, messageId: m.messageId, folder: 'BININBOX' });
+      if (e && ctx.store.receipt(m.messageId, box)?.read) {
+        ctx.emit(events, { t: 'delete', box, messageId: m.messageId, folder: 'BININBOX' });
+        freed.add(box);
+        removed++;
+      }
     }
   }
+  for (const box of freed) releaseStandBy(ctx, events, box);
   ctx.persist(events);
-  return events.length;
+  return removed;
 }

@@ -28,8 +28,20 @@ export type PublicationResult =
 /** Qualities that may publish to everyone of a quality (`Id=ALL`). */
 const BROADCAST_QUALITIES = new Set(['INSTITUTION', 'INSTITUTION_EHP', 'HOSPITAL', 'CTRL_ORGANISM']);
 
+/** Why delivery to one destination fails after the message was accepted (reported by an ERROR message). */
+export interface DeliveryFailureDecision {
+  code: string;
+  message: string;
+}
+
+/** Options of publish. */
+export interface PublishOptions {
+  /** Decides, per resolved destination, whether its delivery fails asynchronously. */
+  deliveryFailure?: (destination: { address: BoxAddress; requested: Destination }) => DeliveryFailureDecision | undefined;
+}
+
 /** Performs sendMessage for an authenticated caller. Throws EhboxBusinessError for non-100/826 codes. */
-export function publish(ctx: EhboxContext, caller: Caller, input: PublicationInput): PublicationResult {
+export function publish(ctx: EhboxContext, caller: Caller, input: PublicationInput, options: PublishOptions = {}): PublicationResult {
   const sender = ctx.actingBox(caller, input.boxId);
   const kind = input.contentSpecification.contentType;
   if (kind !== 'DOCUMENT' && kind !== 'NEWS') throw new EhboxBusinessError(Codes.INVALID_CONTENT_TYPE, `Only DOCUMENT and NEWS can be published, not ${kind}`);
@@ -58,13 +70,33 @@ export function publish(ctx: EhboxContext, caller: Caller, input: PublicationInp
   ctx.emit(events, { t: 'message', m });
   ctx.emit(events, { t: 'pubid', senderBox: sender.key, publicationId, messageId });
   ctx.emit(events, { t: 'entry', box: sender.key, e: { messageId, folder: 'SENTBOX', destination: sender.address, addedAt: now.toISOString(), standBy: false } });
+  const failed: { address: BoxAddress; failure: DeliveryFailureDecision }[] = [];
   for (const t of targets) {
+    const failure = options.deliveryFailure?.({ address: t.address, requested: t.destination });
+    if (failure) {
+      failed.push({ address: t.address, failure });
+      continue;
+    }
     const full = ctx.store.usedBytes(t.key) + size > ctx.directory.maxSize(t.key);
     ctx.emit(events, { t: 'entry', box: t.key, e: { messageId, folder: 'INBOX', destination: t.address, addedAt: now.toISOString(), standBy: full } });
     if (!full) ctx.receipt(events, m, t.key, t.address, 'PUBLISHED');
   }
+  reportFailures(ctx, events, m, failed);
   ctx.persist(events);
   return { code: Codes.OK, messageId, publicationId };
+}
+
+/** One ERROR message per distinct failure code, listing the destinations it hit. */
+function reportFailures(ctx: EhboxContext, events: EhboxEvent[], m: StoredMessage, failed: { address: BoxAddress; failure: DeliveryFailureDecision }[]): void {
+  const byCode = new Map<string, { message: string; destinations: BoxAddress[] }>();
+  for (const f of failed) {
+    const group = byCode.get(f.failure.code) ?? { message: f.failure.message, destinations: [] };
+    group.destinations.push(f.address);
+    byCode.set(f.failure.code, group);
+  }
+  for (const [code, g] of byCode) {
+    ctx.systemMessage(events, m, 'ERROR', { error: { code, messages: [g.message], destinations: g.destinations, publicationId: m.publicationId } });
+  }
 }
 
 interface Target {

@@ -16,7 +16,11 @@ export type EhboxEvent =
   | { t: 'purge'; messageId: string }
   | { t: 'ooo-add'; box: string; ooo: OutOfOffice }
   | { t: 'ooo-del'; box: string; oooId: string }
-  | { t: 'seq'; next: number };
+  | { t: 'seq'; next: number }
+  /** The seeded Out-of-Office periods were set (once per state, so a deleted one stays deleted across restarts). */
+  | { t: 'ooo-seeded' }
+  /** Empties every box, message, receipt, PublicationId and Out-of-Office period (message numbers go on). */
+  | { t: 'reset' };
 
 interface BoxState {
   /** Entries per folder, oldest first (lists answer newest first). */
@@ -34,6 +38,8 @@ export class EhboxStore {
   private readonly pubIds = new Map<string, string>();
   /** Next message id number (13 digits, numeric like the real platform's). */
   nextMessageNumber = 1_000_000_000_001;
+  /** Whether the directory's Out-of-Office periods were seeded into this state. */
+  oooSeeded = false;
 
   apply(ev: EhboxEvent): void {
     switch (ev.t) {
@@ -94,6 +100,16 @@ export class EhboxStore {
       }
       case 'seq':
         this.nextMessageNumber = Math.max(this.nextMessageNumber, ev.next);
+        break;
+      case 'ooo-seeded':
+        this.oooSeeded = true;
+        break;
+      case 'reset':
+        this.oooSeeded = false;
+        this.messages.clear();
+        this.boxes.clear();
+        this.receipts.clear();
+        this.pubIds.clear();
         break;
     }
   }
@@ -169,6 +185,7 @@ export class EhboxStore {
   /** A compact event list that rebuilds the current state (journal compaction). */
   snapshot(): EhboxEvent[] {
     const out: EhboxEvent[] = [{ t: 'seq', next: this.nextMessageNumber }];
+    if (this.oooSeeded) out.push({ t: 'ooo-seeded' });
     for (const m of this.messages.values()) out.push({ t: 'message', m });
     for (const [box, b] of this.boxes) {
       for (const f of Object.keys(b.folders) as Folder[]) for (const e of b.folders[f]) out.push({ t: 'entry', box, e });

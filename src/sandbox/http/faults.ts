@@ -7,6 +7,20 @@
  */
 import { z } from 'zod';
 
+/**
+ * Makes sendMessage accept the message (100) but fail the delivery to some
+ * (or all) destinations, as the platform does asynchronously: the sender
+ * then finds an ERROR message in its inbox.
+ */
+export const DeliveryFailureSchema = z.object({
+  /** Error/Code of the ERROR message. */
+  code: z.string().min(1).max(20),
+  message: z.string().min(1).max(500).default('The message could not be delivered to this recipient (sandbox fault injection)'),
+  /** Box ids (any alias of the box) whose delivery fails; every destination when absent. */
+  recipients: z.array(z.string().min(1).max(20)).max(100).optional(),
+});
+export type DeliveryFailure = z.infer<typeof DeliveryFailureSchema>;
+
 /** One rule; rates are shares between 0 and 1. */
 export const FaultRuleSchema = z.object({
   latencyMs: z.number().int().min(0).max(600_000).default(0),
@@ -16,6 +30,8 @@ export const FaultRuleSchema = z.object({
   hangRate: z.number().min(0).max(1).default(0),
   /** A business error code answered to every call of the operation (e.g. "802" for sendMessage). */
   businessCode: z.string().min(1).max(20).optional(),
+  /** Asynchronous delivery failure (sendMessage only): answered 100, reported later by an ERROR message. */
+  deliveryFailure: DeliveryFailureSchema.optional(),
   /** ISO time after which the rule no longer applies. */
   until: z.string().datetime().optional(),
 });
@@ -35,7 +51,7 @@ export class FaultInjector {
 
   constructor(private readonly random: () => number = Math.random) {}
 
-  set(operation: string, rule: Partial<FaultRule>): FaultRule {
+  set(operation: string, rule: z.input<typeof FaultRuleSchema>): FaultRule {
     const parsed = FaultRuleSchema.parse(rule);
     this.rules.set(operation, parsed);
     return parsed;
@@ -69,6 +85,13 @@ export class FaultInjector {
       this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
     }
     return d;
+  }
+
+  /** The delivery failure in force for `operation` (or `*`), if any. */
+  deliveryFailure(operation: string, now = new Date()): DeliveryFailure | undefined {
+    const rule = this.active(operation, now) ?? this.active('*', now);
+    if (rule?.deliveryFailure) this.counts.set(`${operation}:delivery-failure`, (this.counts.get(`${operation}:delivery-failure`) ?? 0) + 1);
+    return rule?.deliveryFailure;
   }
 
   private active(key: string, now: Date): FaultRule | undefined {

@@ -165,6 +165,11 @@ function toFault(err: unknown): { fault: FaultSpec; httpStatus: number } {
   if (err instanceof SoapError) {
     return { fault: businessFault(err.code, err.message).fault, httpStatus: 500 };
   }
+  // the request could not be decoded (schema break the validator let through, missing SwA part): the caller's fault
+  const code = (err as { code?: unknown } | null)?.code;
+  if (err instanceof Error && typeof code === 'string' && code.startsWith('WIRE_')) {
+    return { fault: businessFault(code, `Invalid request: ${err.message}`).fault, httpStatus: 500 };
+  }
   const message = err instanceof Error ? err.message : String(err);
   return { fault: systemFault(`Internal sandbox error: ${message}`, false), httpStatus: 500 };
 }

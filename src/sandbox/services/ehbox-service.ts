@@ -9,7 +9,8 @@ import type { FullMessage, MessageListItem } from '../../ehbox/wire/consultation
 import type { ContentSpecification, ResponseBase, WireStatus } from '../../ehbox/wire/messages.ts';
 import type { BlobRef, StoredMessage } from '../ehbox/model.ts';
 import { Codes, EhboxBusinessError, type EhboxContext } from '../ehbox/context.ts';
-import { publish } from '../ehbox/publication.ts';
+import { publish, type PublishOptions } from '../ehbox/publication.ts';
+import type { FaultInjector } from '../http/faults.ts';
 import { acknowledgmentsStatus, boxInfo, deleteMessages, fullMessage, history, listAllBoxes, listMessages, moveMessages } from '../ehbox/consultation.ts';
 import { deleteOoO, insertOoO, listOoO, type RejectedSubstitute } from '../ehbox/out-of-office.ts';
 import type { PartyDirectory } from '../directory/party-directory.ts';
@@ -19,7 +20,7 @@ import { authenticateCaller, type AuthenticatedCaller } from './identity.ts';
 
 const ok = (): WireStatus => ({ code: Codes.OK, messages: [{ value: 'SUCCESS', lang: 'EN' }] });
 
-type Deps = { material: SandboxMaterial; directory: PartyDirectory; ehbox: EhboxContext; now: () => Date };
+type Deps = { material: SandboxMaterial; directory: PartyDirectory; ehbox: EhboxContext; now: () => Date; faults?: FaultInjector | undefined };
 
 function spec(m: StoredMessage): ContentSpecification {
   return { applicationName: m.applicationName, contentType: m.contentType, isImportant: m.isImportant, isEncrypted: m.isEncrypted };
@@ -68,6 +69,20 @@ function full(ctx: EhboxContext, m: StoredMessage): FullMessage {
   };
 }
 
+/** The asynchronous delivery failures set by fault injection (`deliveryFailure` of the sendMessage rule). */
+function deliveryFailures(deps: Deps): PublishOptions {
+  const rule = deps.faults?.deliveryFailure('sendMessage', deps.now());
+  if (!rule) return {};
+  const hit = rule.recipients ? new Set(rule.recipients) : undefined;
+  return {
+    deliveryFailure: ({ address, requested }) => {
+      const aliases = deps.directory.partyOfBox(address)?.boxes.map((b) => b.id) ?? [address.id];
+      const matches = !hit || hit.has(requested.id) || aliases.some((id) => hit.has(id));
+      return matches ? { code: rule.code, message: rule.message } : undefined;
+    },
+  };
+}
+
 /** Performs one operation; returns the response data (without status failures). */
 function perform(op: EhboxOperation, call: SoapCall, caller: AuthenticatedCaller, deps: Deps): EhboxResponses[EhboxOperation] {
   const ctx = deps.ehbox;
@@ -75,7 +90,7 @@ function perform(op: EhboxOperation, call: SoapCall, caller: AuthenticatedCaller
   switch (op) {
     case 'sendMessage': {
       const req = EHBOX_CODECS.sendMessage.decodeRequest(call.payload, call.attachments);
-      const r = publish(ctx, caller, req);
+      const r = publish(ctx, caller, req, deliveryFailures(deps));
       if (r.code === Codes.OK) return { id: r.messageId, status: ok(), sentPublicationId: r.publicationId, recipients: [] };
       return {
         status: { code: Codes.OUT_OF_OFFICE, messages: [{ value: 'At least one recipient is absent (Out-of-Office)', lang: 'EN' }] },

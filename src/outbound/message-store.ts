@@ -1,0 +1,196 @@
+/**
+ * Outbound messages in Redis: one hash per message (`meta` + one field per
+ * recipient row), a per-tenant time index, and idempotency keys. Rows change
+ * through one Lua script so that a state never goes backwards (a retried or
+ * duplicated job cannot undo `published`), and so that every change is atomic.
+ * Only metadata lives here: no title, no content (those are staged in S3).
+ */
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { MessageRecipient } from '../tenancy/recipient-ref.ts';
+import { FINAL_STATES, type MessageState, type RecipientState } from './message-input.ts';
+
+/** Box address as ehBox wants it. */
+export interface Destination {
+  id: string;
+  type: string;
+  subType?: string | undefined;
+  quality: string;
+}
+
+/** One recipient of one message. */
+export interface RecipientRow {
+  idx: number;
+  ref: MessageRecipient;
+  /** Group the row came from, when expanded from one. */
+  group?: string | undefined;
+  /** Identifier in ETK Depot spelling, once known. */
+  type?: string | undefined;
+  id?: string | undefined;
+  quality?: string | undefined;
+  state: RecipientState;
+  code?: string | undefined;
+  reason?: string | undefined;
+  destination?: Destination | undefined;
+  email?: string | undefined;
+  language?: string | undefined;
+  publicationId: string;
+  ehboxMessageId?: string | undefined;
+  substitutes?: Destination[] | undefined;
+  updatedAt: string;
+}
+
+/** Part sizes and names (never content). */
+export interface StagedParts {
+  document: { filename: string; mimeType: string; size: number };
+  annexes: { filename: string; mimeType: string; size: number }[];
+  freeText: boolean;
+  table: boolean;
+  patient: boolean;
+}
+
+/** What we keep about a message. */
+export interface MessageMeta {
+  id: string;
+  tenantId: string;
+  senderBoxId: string;
+  createdAt: string;
+  mode: 'individual' | 'shared';
+  encrypted: boolean;
+  important: boolean;
+  receipts: { published: boolean; received: boolean; read: boolean };
+  notifyRecipients: boolean;
+  customMetas: { key: string; value: string }[];
+  parts: StagedParts;
+  recipientCount: number;
+  /** Set when the staged plaintext was deleted. */
+  purgedAt?: string | undefined;
+}
+
+export interface StoredMessage {
+  meta: MessageMeta;
+  rows: RecipientRow[];
+}
+
+const STATE_RANK: Record<RecipientState, number> = {
+  pending: 0,
+  resolving: 1,
+  sealing: 2,
+  sending: 3,
+  published: 10,
+  'ooo-forwarded': 10,
+  received: 11,
+  read: 12,
+  failed: 10,
+};
+
+/**
+ * Row update in Lua: KEYS[1] message hash; ARGV: field, patch JSON, new rank,
+ * force flag. Refuses to lower the state rank unless forced (retry of failed
+ * rows). Returns the stored row JSON, or nil when the row does not exist.
+ */
+const UPDATE_ROW = `
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if not cur then return nil end
+local row = cjson.decode(cur)
+local patch = cjson.decode(ARGV[2])
+local rank = tonumber(ARGV[3])
+if ARGV[4] ~= '1' and row.rank and rank < row.rank then return cur end
+for k, v in pairs(patch) do row[k] = v end
+row.rank = rank
+local out = cjson.encode(row)
+redis.call('HSET', KEYS[1], ARGV[1], out)
+return out
+`;
+
+const rowField = (idx: number) => `r:${idx}`;
+
+/** Overall state of a message from its rows. */
+export function messageState(rows: readonly RecipientRow[]): MessageState {
+  if (rows.length === 0) return 'accepted';
+  const final = rows.filter((r) => FINAL_STATES.has(r.state));
+  const failed = rows.filter((r) => r.state === 'failed').length;
+  if (final.length < rows.length) return rows.every((r) => r.state === 'pending') ? 'accepted' : 'processing';
+  if (failed === rows.length) return 'failed';
+  return failed > 0 ? 'partially-failed' : 'delivered';
+}
+
+const storedRow = z.looseObject({ idx: z.number(), state: z.string() });
+
+/** Redis-backed outbound message store. */
+export class MessageStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {
+    redis.defineCommand('ehbUpdateRow', { numberOfKeys: 1, lua: UPDATE_ROW });
+  }
+
+  key(id: string): string {
+    return `${this.prefix}msg:${id}`;
+  }
+
+  private index(tenantId: string): string {
+    return `${this.prefix}tenant:${tenantId}:msgs`;
+  }
+
+  /** Creates a message and its rows in one transaction. */
+  async create(meta: MessageMeta, rows: RecipientRow[]): Promise<void> {
+    const fields: Record<string, string> = { meta: JSON.stringify(meta) };
+    for (const r of rows) fields[rowField(r.idx)] = JSON.stringify({ ...r, rank: STATE_RANK[r.state] });
+    await this.redis.multi().hset(this.key(meta.id), fields).zadd(this.index(meta.tenantId), Date.parse(meta.createdAt), meta.id).exec();
+  }
+
+  /** A message of a tenant (undefined for another tenant's or unknown ids). */
+  async get(tenantId: string | undefined, id: string): Promise<StoredMessage | undefined> {
+    const all = await this.redis.hgetall(this.key(id));
+    if (!all.meta) return undefined;
+    const meta = JSON.parse(all.meta) as MessageMeta;
+    if (tenantId !== undefined && meta.tenantId !== tenantId) return undefined;
+    const rows: RecipientRow[] = [];
+    for (const [k, v] of Object.entries(all)) {
+      if (!k.startsWith('r:')) continue;
+      const parsed = JSON.parse(v) as RecipientRow & { rank?: number };
+      storedRow.parse(parsed);
+      delete parsed.rank;
+      rows.push(parsed);
+    }
+    rows.sort((a, b) => a.idx - b.idx);
+    return { meta, rows };
+  }
+
+  /** Reads one row. */
+  async row(id: string, idx: number): Promise<RecipientRow | undefined> {
+    const raw = await this.redis.hget(this.key(id), rowField(idx));
+    return raw ? (JSON.parse(raw) as RecipientRow) : undefined;
+  }
+
+  /**
+   * Merges a patch into a row. The state never goes back (published stays
+   * published) unless `force` (an explicit retry of a failed row).
+   */
+  async updateRow(id: string, idx: number, patch: Partial<RecipientRow> & { state: RecipientState }, force = false): Promise<RecipientRow | undefined> {
+    // undefined → null so that a patch can clear a field (JSON would drop it)
+    const body = JSON.stringify({ ...patch, updatedAt: new Date().toISOString() }, (_k, v: unknown) => (v === undefined ? null : v));
+    const cmd = (this.redis as unknown as { ehbUpdateRow(k: string, f: string, p: string, rank: string, force: string): Promise<string | null> }).ehbUpdateRow;
+    const out = await cmd.call(this.redis, this.key(id), rowField(idx), body, String(STATE_RANK[patch.state]), force ? '1' : '0');
+    return out ? (JSON.parse(out) as RecipientRow) : undefined;
+  }
+
+  async setMeta(meta: MessageMeta): Promise<void> {
+    await this.redis.hset(this.key(meta.id), 'meta', JSON.stringify(meta));
+  }
+
+  /** Message ids of a tenant, newest first, after `cursor` (a previous page's last score). */
+  async list(tenantId: string, opts: { cursor?: string | undefined; limit: number }): Promise<{ ids: string[]; cursor?: string }> {
+    const max = opts.cursor ? `(${opts.cursor}` : '+inf';
+    const res = await this.redis.zrevrangebyscore(this.index(tenantId), max, '-inf', 'WITHSCORES', 'LIMIT', 0, opts.limit);
+    const ids: string[] = [];
+    let last: string | undefined;
+    for (let i = 0; i < res.length; i += 2) {
+      ids.push(res[i]!);
+      last = res[i + 1];
+    }
+    return ids.length === opts.limit && last ? { ids, cursor: last } : { ids };
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Where an accepted message's plaintext waits until every recipient is
+ * served: objects in the (encrypted-at-rest) blob store under
+ * `staging/<messageId>/…` — the document, each annex, the small fields
+ * (title, free text or table, patient INSS, annex titles) and, once computed,
+ * the inner (author) signature of every field, so that it is made once per
+ * content however many recipients or retries follow.
+ */
+import type { Readable } from 'node:stream';
+import type { BlobStore } from '../storage/blob-store.ts';
+import type { PlainMessage } from '../ehbox/message-sealer.ts';
+import type { MessageMeta } from './message-store.ts';
+
+/** The small plaintext fields, staged as one JSON object. */
+export interface StagedFields {
+  title: string;
+  freeText?: string | undefined;
+  table?: { title?: string | undefined; rows: { left: string; right: string }[] } | undefined;
+  patientInss?: string | undefined;
+  annexTitles: string[];
+}
+
+/** Object keys of one message. */
+export const stagingKeys = (messageId: string) => ({
+  prefix: `staging/${messageId}/`,
+  document: `staging/${messageId}/document`,
+  annex: (n: number) => `staging/${messageId}/annex-${n}`,
+  fields: `staging/${messageId}/fields.json`,
+  inner: (field: string) => `staging/${messageId}/inner/${field}`,
+  innerManifest: `staging/${messageId}/inner/manifest.json`,
+});
+
+/** Writes and reads a message's staged plaintext. */
+export class Staging {
+  constructor(readonly blobs: BlobStore) {}
+
+  async putFile(messageId: string, part: 'document' | number, body: Buffer | Readable, size?: number): Promise<number> {
+    const k = stagingKeys(messageId);
+    const key = part === 'document' ? k.document : k.annex(part);
+    const res = await this.blobs.put(key, body, size === undefined ? {} : { contentLength: size });
+    return res.size;
+  }
+
+  async putFields(messageId: string, fields: StagedFields): Promise<void> {
+    await this.blobs.put(stagingKeys(messageId).fields, Buffer.from(JSON.stringify(fields)));
+  }
+
+  /** Rebuilds the plaintext message (in memory only). */
+  async load(meta: MessageMeta): Promise<PlainMessage> {
+    const k = stagingKeys(meta.id);
+    const fields = JSON.parse((await this.blobs.getBuffer(k.fields)).toString('utf8')) as StagedFields;
+    const document = await this.blobs.getBuffer(k.document);
+    const annexes = await Promise.all(meta.parts.annexes.map((a, i) => this.blobs.getBuffer(k.annex(i)).then((content) => ({ ...a, title: fields.annexTitles[i] ?? a.filename, content }))));
+    return {
+      title: fields.title,
+      document: { filename: meta.parts.document.filename, mimeType: meta.parts.document.mimeType, content: document },
+      freeText: fields.freeText,
+      table: fields.table,
+      patientInss: fields.patientInss,
+      annexes: annexes.map((a) => ({ title: a.title, filename: a.filename, mimeType: a.mimeType, content: a.content })),
+    };
+  }
+
+  /** Removes every staged object of a message (idempotent). */
+  async purge(meta: MessageMeta, innerFields: readonly string[] = []): Promise<void> {
+    const k = stagingKeys(meta.id);
+    const keys = [k.document, k.fields, k.innerManifest, ...meta.parts.annexes.map((_, i) => k.annex(i)), ...innerFields.map((f) => k.inner(f))];
+    await Promise.all(keys.map((key) => this.blobs.delete(key)));
+  }
+}
