@@ -117,6 +117,15 @@ export function messageState(rows: readonly RecipientRow[]): MessageState {
 
 const storedRow = z.looseObject({ idx: z.number(), state: z.string() });
 
+/** Rows are written with null for cleared fields; readers see them as absent. */
+function withoutNulls<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(withoutNulls) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNulls(v)])) as T;
+  }
+  return value;
+}
+
 /** Redis-backed outbound message store. */
 export class MessageStore {
   constructor(
@@ -150,7 +159,7 @@ export class MessageStore {
     const rows: RecipientRow[] = [];
     for (const [k, v] of Object.entries(all)) {
       if (!k.startsWith('r:')) continue;
-      const parsed = JSON.parse(v) as RecipientRow & { rank?: number };
+      const parsed = withoutNulls(JSON.parse(v) as RecipientRow & { rank?: number });
       storedRow.parse(parsed);
       delete parsed.rank;
       rows.push(parsed);
@@ -162,7 +171,7 @@ export class MessageStore {
   /** Reads one row. */
   async row(id: string, idx: number): Promise<RecipientRow | undefined> {
     const raw = await this.redis.hget(this.key(id), rowField(idx));
-    return raw ? (JSON.parse(raw) as RecipientRow) : undefined;
+    return raw ? withoutNulls(JSON.parse(raw) as RecipientRow) : undefined;
   }
 
   /**
@@ -174,7 +183,7 @@ export class MessageStore {
     const body = JSON.stringify({ ...patch, updatedAt: new Date().toISOString() }, (_k, v: unknown) => (v === undefined ? null : v));
     const cmd = (this.redis as unknown as { ehbUpdateRow(k: string, f: string, p: string, rank: string, force: string): Promise<string | null> }).ehbUpdateRow;
     const out = await cmd.call(this.redis, this.key(id), rowField(idx), body, String(STATE_RANK[patch.state]), force ? '1' : '0');
-    return out ? (JSON.parse(out) as RecipientRow) : undefined;
+    return out ? withoutNulls(JSON.parse(out) as RecipientRow) : undefined;
   }
 
   async setMeta(meta: MessageMeta): Promise<void> {

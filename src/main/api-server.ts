@@ -1,0 +1,38 @@
+/**
+ * Starts the HTTP API of a gateway on PORT (the app itself is built by
+ * `createApp` from its dependencies).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../config/config.ts';
+import { createApp } from '../api/app.ts';
+import type { Gateway } from './gateway.ts';
+import { pingRedis } from '../storage/redis.ts';
+
+/** Listens and returns the URL and a close function. */
+export async function startApi(config: Config, gw: Gateway): Promise<{ url: string; close(): Promise<void> }> {
+  const app = createApp({
+    outbound: gw.outbound,
+    tenancy: gw.tenancy,
+    redis: gw.redis,
+    queues: gw.deps.queues,
+    adminKey: config.ADMIN_API_KEY,
+    health: async () => {
+      const out: Record<string, string> = {};
+      out.redis = await pingRedis(gw.redis).then(() => 'ok', (e: unknown) => (e instanceof Error ? e.message : 'down'));
+      out.s3 = await gw.deps.staging.blobs.exists('health/probe').then(() => 'ok', (e: unknown) => (e instanceof Error ? e.message : 'down'));
+      return out;
+    },
+  });
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${config.HOST}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,109 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../src/sandbox/sandbox.ts';
+import { startGateway, type Gateway } from '../../src/main/gateway.ts';
+import { messageInputSchema } from '../../src/outbound/message-input.ts';
+import { messageState } from '../../src/outbound/message-store.ts';
+import { unseal } from '../../src/crypto/unseal.ts';
+import { readPkcs12 } from '../../src/crypto/pkcs12.ts';
+import { boxKey } from '../../src/sandbox/ehbox/model.ts';
+import { startTestSandbox, partyWith } from '../helpers/sandbox.ts';
+import { createTestRedis, type TestRedis } from '../helpers/redis.ts';
+import { startTestS3, type TestS3 } from '../helpers/s3.ts';
+import { testConfig } from '../helpers/config.ts';
+
+let sandbox: Sandbox;
+let redis: TestRedis;
+let s3: TestS3;
+let gw: Gateway;
+let tenantId: string;
+
+beforeAll(async () => {
+  sandbox = await startTestSandbox();
+  redis = await createTestRedis('pipeline');
+  s3 = await startTestS3();
+  const config = testConfig({ ...s3.settings, REDIS_PREFIX: redis.prefix });
+  gw = await startGateway(config, { api: false, workers: ['resolve', 'deliver', 'cleanup'], sandbox: false }, () => {}, { sandbox });
+  const hospital = partyWith(sandbox, 'HOSPITAL');
+  const m = sandbox.material.parties.get(hospital.name)!;
+  const tenant = await gw.tenancy.tenants.create({ name: 'Pipeline test hospital' });
+  tenantId = tenant.id;
+  await gw.tenancy.boxes.create(tenant.id, {
+    keystorePath: path.join(m.dir, 'keystore.p12'),
+    passwordRef: { file: path.join(m.dir, 'password') },
+    box: { id: hospital.boxes[0]!.id, type: 'NIHII', subType: 'HOSPITAL', quality: 'HOSPITAL' },
+    quality: 'hospital',
+    identityType: hospital.certIdentity.type,
+    identityId: hospital.certIdentity.id,
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await gw?.close();
+  await sandbox?.close();
+  await redis?.cleanup();
+  await s3?.stop();
+});
+
+async function waitFinal(id: string, timeoutMs = 30_000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const m = await gw.outbound.get(tenantId, id);
+    const state = messageState(m.rows);
+    if (state !== 'accepted' && state !== 'processing') return m;
+    if (Date.now() > end) throw new Error(`message ${id} still ${state}: ${JSON.stringify(m.rows.map((r) => r.state))}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('outbound pipeline', () => {
+  it('resolves, seals and publishes to each recipient, who unseals the original document', async () => {
+    const doctor = partyWith(sandbox, 'DOCTOR');
+    const nurse = partyWith(sandbox, 'NURSE');
+    const tenant = await gw.tenancy.tenants.require(tenantId);
+    const text = 'Discharge letter for a fictitious patient — marker 7f3a';
+    const input = messageInputSchema.parse({
+      title: 'Discharge letter',
+      document: { filename: 'letter.txt', mimeType: 'text/plain' },
+      freeText: 'Please follow up within a week',
+      recipients: [
+        { type: 'NIHII', id: doctor.nihii, quality: 'DOCTOR' },
+        { type: 'SSIN', id: nurse.ssin, quality: 'NURSE' },
+      ],
+    });
+    const { id } = await gw.outbound.accept(tenant, input, { document: { body: Buffer.from(text) }, annexes: [] });
+    const done = await waitFinal(id);
+    expect(done.rows.map((r) => [r.state, r.code, r.reason])).toEqual([['published', undefined, undefined], ['published', undefined, undefined]]);
+    for (const party of [doctor, nurse]) {
+      const key = boxKey(party.boxes[0]!);
+      const inbox = sandbox.ehbox.store.list(key, 'INBOX');
+      const msg = sandbox.ehbox.store.messages.get(inbox[0]!.messageId)!;
+      const m = sandbox.material.parties.get(party.name)!;
+      const creds = readPkcs12(fs.readFileSync(path.join(m.dir, 'keystore.p12')), m.password);
+      const out = unseal(sandbox.ehbox.blobs.get(msg.document.content.blob), { credentials: creds, trustAnchors: [sandbox.material.ca.issuing.der, sandbox.material.ca.root.der] });
+      expect(out.verdict.ok).toBe(true);
+      expect(Buffer.from(out.content!).toString('utf8')).toBe(text);
+      expect(msg.publicationId).toBe(done.rows.find((r) => r.destination && boxKey(r.destination) === key)?.publicationId ?? msg.publicationId);
+    }
+  });
+
+  it('fails an unknown recipient with a stable code while the others are published', async () => {
+    const doctor = partyWith(sandbox, 'DOCTOR');
+    const noEtk = sandbox.directory.parties.find((p) => p.etk === 'none')!;
+    const tenant = await gw.tenancy.tenants.require(tenantId);
+    const input = messageInputSchema.parse({
+      title: 'Lab results',
+      document: { filename: 'r.txt', mimeType: 'text/plain' },
+      recipients: [
+        { type: 'NIHII', id: doctor.nihii, quality: 'DOCTOR' },
+        { type: 'NIHII', id: noEtk.nihii, quality: 'DOCTOR' },
+      ],
+    });
+    const { id } = await gw.outbound.accept(tenant, input, { document: { body: Buffer.from('results') }, annexes: [] });
+    const done = await waitFinal(id);
+    expect(done.rows[0]!.state).toBe('published');
+    expect(done.rows[1]!.state).toBe('failed');
+    expect(done.rows[1]!.code).toBe('ETK_NOT_FOUND');
+  });
+});
