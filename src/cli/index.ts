@@ -8,6 +8,9 @@ import { CliError } from './cli-error.ts';
 import { registerPkiCommands } from './pki-commands.ts';
 import { registerCryptoCommands } from './crypto-commands.ts';
 import { registerEtkCommands } from './etk-commands.ts';
+import { registerEhealthCommands } from './ehealth-commands.ts';
+import { registerEhboxCommands } from './ehbox-commands.ts';
+import { registerRunCommands } from './run-commands.ts';
 
 /** Builds the root program with every subcommand registered. */
 export function buildProgram(): Command {
@@ -19,6 +22,9 @@ export function buildProgram(): Command {
   registerPkiCommands(program);
   registerCryptoCommands(program);
   registerEtkCommands(program);
+  registerEhealthCommands(program);
+  registerEhboxCommands(program);
+  registerRunCommands(program);
   for (const cmd of program.commands) applyExitOverride(cmd);
   return program;
 }

@@ -15,13 +15,31 @@ import { messageState, type MessageMeta, type MessageStore, type RecipientRow, t
 import type { MessageInput } from './message-input.ts';
 import { OutboundError } from './outbound-errors.ts';
 import { EHBOX_MAX_MESSAGE_BYTES, sealedSize } from './size-estimate.ts';
-import type { Staging } from './staging.ts';
+import { stagingKeys, type Staging } from './staging.ts';
 
 /** A file part as the API received it: bytes in memory (JSON) or a stream with its size (multipart). */
 export interface IncomingFile {
   body: Buffer | Readable;
   size?: number | undefined;
 }
+
+/**
+ * Files a multipart upload already wrote with `stageFile` under `messageId`,
+ * as they arrived (parts come in any order and must be consumed as they
+ * stream), with their plaintext sizes. `accept` adopts them, or discards them
+ * when it refuses the message or answers a duplicate.
+ */
+export interface StagedFiles {
+  messageId: string;
+  document: number;
+  annexes: number[];
+}
+
+/** What `accept` takes: the files themselves, or files already staged. */
+export type AcceptFiles = { document: IncomingFile; annexes: IncomingFile[] } | { staged: StagedFiles };
+
+/** Shape of the ids `newMessageId` makes (anything else is simply not found). */
+export const MESSAGE_ID_PATTERN = /^m[0-9a-z]{24}$/;
 
 /** How long an Idempotency-Key is remembered. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
@@ -63,6 +81,31 @@ export function messageView(m: StoredMessage) {
   };
 }
 
+/** The record of an accepted message (metadata only: sizes and names, never content). */
+function messageMeta(a: { id: string; tenant: Tenant; input: MessageInput; senderBoxId: string; mode: MessageMeta['mode']; docSize: number; annexSizes: number[]; recipientCount: number }): MessageMeta {
+  const { input } = a;
+  return {
+    id: a.id,
+    tenantId: a.tenant.id,
+    senderBoxId: a.senderBoxId,
+    createdAt: new Date().toISOString(),
+    mode: a.mode,
+    encrypted: input.encrypted,
+    important: input.important,
+    receipts: input.receipts,
+    notifyRecipients: input.notifyRecipients ?? a.tenant.notifyRecipients,
+    customMetas: input.customMetas,
+    parts: {
+      document: { filename: input.document.filename, mimeType: input.document.mimeType, size: a.docSize },
+      annexes: input.annexes.map((x, i) => ({ filename: x.filename, mimeType: x.mimeType, size: a.annexSizes[i]! })),
+      freeText: input.freeText !== undefined,
+      table: input.table !== undefined,
+      patient: input.patientInss !== undefined,
+    },
+    recipientCount: a.recipientCount,
+  };
+}
+
 /** The outbound service. */
 export class OutboundService {
   constructor(
@@ -89,16 +132,46 @@ export class OutboundService {
   }
 
   /**
-   * Accepts a message: checks, stages the plaintext, records it and enqueues
-   * its resolution. Resolves only once all of that is durable.
+   * The refusals `accept` answers before writing anything (unknown or missing
+   * sender box, unencrypted patient data, unknown group), so that an upload
+   * can be refused before its files are streamed.
    */
-  async accept(tenant: Tenant, input: MessageInput, files: { document: IncomingFile; annexes: IncomingFile[] }, idempotency?: { key: string; bodyHash: string }): Promise<{ id: string; duplicate: boolean }> {
-    const id = newMessageId();
+  async precheck(tenant: Tenant, input: MessageInput): Promise<void> {
+    await this.plan(tenant, input, newMessageId());
+  }
+
+  /** Stages one file of a message being uploaded (see StagedFiles); resolves with its plaintext size. */
+  stageFile(messageId: string, part: 'document' | number, body: Buffer | Readable, size?: number): Promise<number> {
+    return this.deps.staging.putFile(messageId, part, body, size);
+  }
+
+  /** Removes what was staged for a message that will not be recorded (best effort: an unreachable S3 leaves it). */
+  async discardStaged(messageId: string, annexCount: number): Promise<void> {
+    const k = stagingKeys(messageId);
+    const keys = [k.document, k.fields, ...Array.from({ length: annexCount }, (_, i) => k.annex(i))];
+    await Promise.all(keys.map((key) => this.deps.staging.blobs.delete(key).catch(() => undefined)));
+  }
+
+  /**
+   * Accepts a message: checks, stages the plaintext, records it and enqueues
+   * its resolution. Resolves only once all of that is durable; on failure
+   * nothing is left behind (staged objects are discarded).
+   */
+  async accept(tenant: Tenant, input: MessageInput, files: AcceptFiles, idempotency?: { key: string; bodyHash: string }): Promise<{ id: string; duplicate: boolean }> {
+    const prestaged = 'staged' in files ? files.staged : undefined;
+    const id = prestaged?.messageId ?? newMessageId();
     if (idempotency) {
       const k = `${this.deps.prefix}idem:${tenant.id}:${crypto.createHash('sha256').update(idempotency.key).digest('hex')}`;
-      const ok = await this.deps.redis.set(k, JSON.stringify({ hash: idempotency.bodyHash, id }), 'EX', IDEMPOTENCY_TTL_SECONDS, 'NX');
-      if (ok !== 'OK') {
-        const prior = JSON.parse((await this.deps.redis.get(k)) ?? '{}') as { hash?: string; id?: string };
+      let prior: { hash?: string; id?: string } | undefined;
+      try {
+        const ok = await this.deps.redis.set(k, JSON.stringify({ hash: idempotency.bodyHash, id }), 'EX', IDEMPOTENCY_TTL_SECONDS, 'NX');
+        if (ok !== 'OK') prior = JSON.parse((await this.deps.redis.get(k)) ?? '{}') as { hash?: string; id?: string };
+      } catch (err) {
+        if (prestaged) await this.discardStaged(id, prestaged.annexes.length);
+        throw err;
+      }
+      if (prior) {
+        if (prestaged) await this.discardStaged(id, prestaged.annexes.length);
         if (prior.hash !== idempotency.bodyHash) throw new OutboundError('IDEMPOTENCY_CONFLICT', 'This Idempotency-Key was used with a different body');
         return { id: prior.id!, duplicate: true };
       }
@@ -112,49 +185,49 @@ export class OutboundService {
     return { id: await this.acceptNew(id, tenant, input, files), duplicate: false };
   }
 
-  private async acceptNew(id: string, tenant: Tenant, input: MessageInput, files: { document: IncomingFile; annexes: IncomingFile[] }): Promise<string> {
+  /** Sender box, delivery mode and expanded rows of a message; throws the refusals of `precheck`. */
+  private async plan(tenant: Tenant, input: MessageInput, id: string) {
     const boxes = await this.deps.tenancy.boxes.list(tenant.id);
     const box = input.senderBox ? boxes.find((b) => b.id === input.senderBox) : boxes[0];
     if (!box) throw new OutboundError('SENDER_BOX_NOT_FOUND', input.senderBox ? `Unknown sender box ${input.senderBox}` : 'The tenant has no sender box');
     if (!input.encrypted && input.patientInss) throw new OutboundError('ENCRYPTION_REQUIRED', 'A message with a patient INSS must be encrypted');
     const rows = await this.expand(tenant.id, input.recipients, id);
     const mode = input.deliveryMode ?? tenant.deliveryMode;
-    this.checkSize(input, files, mode === 'shared' ? rows.length + 1 : 2);
-    const staging = this.deps.staging;
-    const docSize = await staging.putFile(id, 'document', files.document.body, files.document.size);
-    const annexSizes: number[] = [];
-    for (let i = 0; i < files.annexes.length; i++) annexSizes.push(await staging.putFile(id, i, files.annexes[i]!.body, files.annexes[i]!.size));
-    await staging.putFields(id, {
-      title: input.title,
-      freeText: input.freeText,
-      table: input.table ? { title: input.table.title, rows: input.table.rows.map((r) => ({ left: r.key, right: r.value })) } : undefined,
-      patientInss: input.patientInss,
-      annexTitles: input.annexes.map((a) => a.title),
-    });
-    const meta: MessageMeta = {
-      id,
-      tenantId: tenant.id,
-      senderBoxId: box.id,
-      createdAt: new Date().toISOString(),
-      mode,
-      encrypted: input.encrypted,
-      important: input.important,
-      receipts: input.receipts,
-      notifyRecipients: input.notifyRecipients ?? tenant.notifyRecipients,
-      customMetas: input.customMetas,
-      parts: {
-        document: { filename: input.document.filename, mimeType: input.document.mimeType, size: docSize },
-        annexes: input.annexes.map((a, i) => ({ filename: a.filename, mimeType: a.mimeType, size: annexSizes[i]! })),
-        freeText: input.freeText !== undefined,
-        table: input.table !== undefined,
-        patient: input.patientInss !== undefined,
-      },
-      recipientCount: rows.length,
-    };
-    this.checkSize(input, { document: { body: Buffer.alloc(0), size: docSize }, annexes: annexSizes.map((size) => ({ body: Buffer.alloc(0), size })) }, mode === 'shared' ? rows.length + 1 : 2);
-    await this.deps.store.create(meta, rows);
-    await this.deps.queues.add('resolve', { messageId: id }, { jobId: jobId(id, 'resolve') });
-    return id;
+    return { box, rows, mode, etkCount: mode === 'shared' ? rows.length + 1 : 2 };
+  }
+
+  private async acceptNew(id: string, tenant: Tenant, input: MessageInput, files: AcceptFiles): Promise<string> {
+    const annexCount = input.annexes.length;
+    let written = 'staged' in files;
+    let recorded = false;
+    try {
+      const { box, rows, mode, etkCount } = await this.plan(tenant, input, id);
+      const sizes = 'staged' in files ? { document: files.staged.document, annexes: files.staged.annexes } : undefined;
+      const incoming = 'staged' in files ? undefined : files;
+      if (incoming) this.checkSize(input, incoming, etkCount);
+      written = true;
+      const docSize = sizes?.document ?? (await this.stageFile(id, 'document', incoming!.document.body, incoming!.document.size));
+      const annexSizes: number[] = sizes ? [...sizes.annexes] : [];
+      for (let i = 0; incoming && i < incoming.annexes.length; i++) annexSizes.push(await this.stageFile(id, i, incoming.annexes[i]!.body, incoming.annexes[i]!.size));
+      this.checkSize(input, { document: { body: Buffer.alloc(0), size: docSize }, annexes: annexSizes.map((size) => ({ body: Buffer.alloc(0), size })) }, etkCount);
+      await this.deps.staging.putFields(id, {
+        title: input.title,
+        freeText: input.freeText,
+        table: input.table ? { title: input.table.title, rows: input.table.rows.map((r) => ({ left: r.key, right: r.value })) } : undefined,
+        patientInss: input.patientInss,
+        annexTitles: input.annexes.map((a) => a.title),
+      });
+      const meta = messageMeta({ id, tenant, input, senderBoxId: box.id, mode, docSize, annexSizes, recipientCount: rows.length });
+      await this.deps.store.create(meta, rows);
+      recorded = true;
+      await this.deps.queues.add('resolve', { messageId: id }, { jobId: jobId(id, 'resolve') });
+      return id;
+    } catch (err) {
+      // A record without its job would never move: remove it (best effort, Redis may be what failed).
+      if (recorded) await this.deps.redis.del(this.deps.store.key(id)).catch(() => undefined);
+      if (written) await this.discardStaged(id, annexCount);
+      throw err;
+    }
   }
 
   private checkSize(input: MessageInput, files: { document: IncomingFile; annexes: IncomingFile[] }, etkCount: number): void {

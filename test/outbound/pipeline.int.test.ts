@@ -107,3 +107,67 @@ describe('outbound pipeline', () => {
     expect(done.rows[1]!.code).toBe('ETK_NOT_FOUND');
   });
 });
+
+describe('outbound pipeline: groups, Out-of-Office, faults', () => {
+  async function send(recipients: unknown[], extra: Record<string, unknown> = {}) {
+    const tenant = await gw.tenancy.tenants.require(tenantId);
+    const input = messageInputSchema.parse({ title: 'Ward memo', document: { filename: 'memo.txt', mimeType: 'text/plain' }, recipients, ...extra });
+    return gw.outbound.accept(tenant, input, { document: { body: Buffer.from('memo body') }, annexes: [] });
+  }
+
+  const people = () => sandbox.directory.parties.filter((p) => p.kind === 'person' && p.etk === 'valid' && !p.outOfOffice && p.quotaBytes > 1_000_000);
+
+  it.each(['individual', 'shared'] as const)('delivers a 30-member group in %s mode with a row per member', async (mode) => {
+    const members = people().slice(0, 30).map((p) => ({ type: 'NIHII', id: p.nihii, quality: p.quality }));
+    expect(members).toHaveLength(30);
+    const group = await gw.tenancy.groups.create(tenantId, { name: `Ward ${mode}`, members });
+    const { id } = await send([{ group: group.id }], { deliveryMode: mode });
+    const done = await waitFinal(id, 60_000);
+    expect(done.rows).toHaveLength(30);
+    expect(done.rows.every((r) => r.state === 'published' && r.group === group.id)).toBe(true);
+    const published = new Set(done.rows.map((r) => r.publicationId));
+    const inSandbox = [...sandbox.ehbox.store.messages.values()].filter((m) => m.destinations.some(() => true) && m.contentType === 'DOCUMENT' && [...published].includes(m.publicationId ?? ''));
+    if (mode === 'individual') expect(inSandbox).toHaveLength(30);
+    else expect(new Set([...sandbox.ehbox.store.messages.values()].filter((m) => m.destinations.length === 30).map((m) => m.messageId)).size).toBe(1);
+  });
+
+  it('forwards to the substitute of an absent doctor (tenant policy forward)', async () => {
+    const absent = sandbox.directory.parties.find((p) => p.outOfOffice)!;
+    const { id } = await send([{ type: 'NIHII', id: absent.nihii, quality: 'DOCTOR' }]);
+    const done = await waitFinal(id);
+    expect(done.rows[0]!.state).toBe('ooo-forwarded');
+    const substitute = sandbox.directory.party(absent.outOfOffice!.substitute!)!;
+    expect(done.rows[0]!.substitutes?.map((s) => s.id)).toContain(substitute.boxes[0]!.id);
+  });
+
+  it('refuses a recipient whose ETK expired, with the ETK code', async () => {
+    const expired = sandbox.directory.parties.find((p) => p.etk === 'expired')!;
+    const { id } = await send([{ type: 'SSIN', id: expired.ssin, quality: expired.quality }]);
+    const done = await waitFinal(id);
+    expect(done.rows[0]!.state).toBe('failed');
+    expect(done.rows[0]!.code).toBe('ETK_INVALID');
+    expect(done.rows[0]!.reason).toMatch(/EXPIRED/);
+  });
+
+  it('retries through sandbox 503s and publishes once; a permanent business code fails without retry storm', async () => {
+    const doctor = people().find((p) => p.quality === 'DOCTOR')!;
+    sandbox.faults.set('sendMessage', { http503Rate: 1 });
+    const { id } = await send([{ type: 'NIHII', id: doctor.nihii, quality: 'DOCTOR' }]);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await gw.outbound.get(tenantId, id)).rows[0]!.state).toBe('sending');
+    sandbox.faults.clear('sendMessage');
+    const done = await waitFinal(id, 30_000);
+    expect(done.rows[0]!.state).toBe('published');
+    expect([...sandbox.ehbox.store.messages.values()].filter((m) => m.publicationId === done.rows[0]!.publicationId)).toHaveLength(1);
+    expect(sandbox.faults.counts.get('sendMessage:http-503') ?? 0).toBeGreaterThanOrEqual(2);
+
+    sandbox.faults.set('sendMessage', { businessCode: '802' });
+    const before = sandbox.faults.counts.get('sendMessage:business') ?? 0;
+    const second = await send([{ type: 'NIHII', id: doctor.nihii, quality: 'DOCTOR' }]);
+    const failed = await waitFinal(second.id);
+    sandbox.faults.clear('sendMessage');
+    expect(failed.rows[0]!.state).toBe('failed');
+    expect(failed.rows[0]!.code).toBe('EHBOX_802');
+    expect((sandbox.faults.counts.get('sendMessage:business') ?? 0) - before).toBe(1);
+  });
+});
