@@ -23,6 +23,7 @@ import { SenderRegistry } from '../outbound/sender-registry.ts';
 import { OutboundService } from '../outbound/outbound-service.ts';
 import { QueueRegistry, type QueueName, QUEUE_NAMES } from '../workers/queues.ts';
 import { startOutboundWorkers } from '../workers/outbound-workers.ts';
+import { emitStatus } from '../workers/webhook.ts';
 import type { OutboundDeps } from '../workers/outbound-deps.ts';
 import { createRecipientResolution } from '../outbound/recipient-resolution.ts';
 import { ensureDemoTenant, type DemoTenant } from './demo-tenant.ts';
@@ -109,9 +110,16 @@ export async function startGateway(config: Config, roles: GatewayRoles, log: (li
       queues,
       resolveConcurrency: RESOLVE_CONCURRENCY,
       retentionHours: config.STAGING_RETENTION_HOURS,
+      onRowChange: (meta, row) => emitStatus(queues, meta.tenantId, meta.id, row, config.WEBHOOK_MAX_ATTEMPTS),
     };
     const outbound = new OutboundService({ redis, prefix, store, staging, tenancy, queues });
-    if (roles.workers.length > 0) startOutboundWorkers(deps, roles.workers, { ratePerSecond: config.EHEALTH_RATE_LIMIT_PER_SECOND, log });
+    if (roles.workers.length > 0) {
+      startOutboundWorkers(deps, roles.workers, {
+        ratePerSecond: config.EHEALTH_RATE_LIMIT_PER_SECOND,
+        log,
+        webhook: { tenancy, redis, prefix, maxAttempts: config.WEBHOOK_MAX_ATTEMPTS },
+      });
+    }
 
     const demo = sandbox ? await ensureDemoTenant(dataDir, sandbox, tenancy) : undefined;
     const gateway: Gateway = { config, redis, tenancy, outbound, deps, sandbox, s3, demo, close };

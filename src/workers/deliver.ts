@@ -17,7 +17,7 @@ import { publicationIdFor } from '../outbound/outbound-service.ts';
 import type { Sender } from '../outbound/sender-registry.ts';
 import type { Tenant } from '../tenancy/tenant-store.ts';
 import type { OutboundDeps } from './outbound-deps.ts';
-import { describeFailure } from './resolve.ts';
+import { describeFailure, finalRow } from './outcomes.ts';
 import { jobId, type JobData } from './queues.ts';
 
 /** ehBox status meaning "this PublicationId was already used by this sender" (sandbox code; see docs/sandbox.md). */
@@ -112,16 +112,16 @@ export async function processDeliver(data: JobData<'deliver'>, deps: OutboundDep
     for (const r of rows) {
       if (result.kind === 'published') {
         const forwarded = substitutes.length > 0;
-        await deps.store.updateRow(m.meta.id, r.idx, { state: forwarded ? 'ooo-forwarded' : 'published', ehboxMessageId: result.messageId || undefined, substitutes: forwarded ? substitutes : undefined });
+        await finalRow(deps, m.meta, r.idx, { state: forwarded ? 'ooo-forwarded' : 'published', ehboxMessageId: result.messageId || undefined, substitutes: forwarded ? substitutes : undefined });
       } else {
         const absent = result.absent.map((a) => `${a.recipient.type} ${a.recipient.id} absent ${a.absentFrom}..${a.absentTo}`).join('; ');
-        await deps.store.updateRow(m.meta.id, r.idx, { state: 'failed', code: 'OUT_OF_OFFICE', reason: `Recipient is out of office (${absent})` });
+        await finalRow(deps, m.meta, r.idx, { state: 'failed', code: 'OUT_OF_OFFICE', reason: `Recipient is out of office (${absent})` });
       }
     }
   } catch (err) {
     const f = describeFailure(err);
     if (!f.permanent) throw err;
-    for (const r of rows) await deps.store.updateRow(m.meta.id, r.idx, { state: 'failed', code: f.code, reason: f.reason });
+    for (const r of rows) await finalRow(deps, m.meta, r.idx, { state: 'failed', code: f.code, reason: f.reason });
   }
   await scheduleCleanup(deps, m.meta.id);
 }

@@ -2,7 +2,7 @@
  * What the outbound workers share: stores, staging, the sender registry, the
  * recipient resolver and the queues. Built once by the composition root.
  */
-import type { MessageStore, Destination } from '../outbound/message-store.ts';
+import type { MessageStore, Destination, MessageMeta, RecipientRow } from '../outbound/message-store.ts';
 import type { Staging } from '../outbound/staging.ts';
 import type { SenderRegistry, Sender } from '../outbound/sender-registry.ts';
 import type { TenancyStores } from '../tenancy/tenancy.ts';
@@ -37,4 +37,6 @@ export interface OutboundDeps {
   resolveConcurrency: number;
   /** Hours the staged plaintext is kept after every recipient is final. */
   retentionHours: number;
+  /** Called after a row reached a new state (webhooks, e-mails); must not throw for delivery reasons. */
+  onRowChange?: ((meta: MessageMeta, row: RecipientRow) => Promise<void>) | undefined;
 }

@@ -13,6 +13,13 @@ export const JOB_SCHEMAS = {
   resolve: z.strictObject({ messageId: z.string().min(1).max(64), round: z.number().int().min(0).default(0) }),
   deliver: z.strictObject({ messageId: z.string().min(1).max(64), rows: z.array(z.number().int().min(0)).min(1).max(1000), round: z.number().int().min(0).default(0) }),
   cleanup: z.strictObject({ messageId: z.string().min(1).max(64) }),
+  webhook: z.strictObject({
+    tenantId: z.string().min(1).max(64),
+    event: z.enum(['message.status', 'message.received']),
+    deliveryId: z.string().min(1).max(200),
+    /** Metadata and links only — never content. */
+    payload: z.record(z.string(), z.unknown()),
+  }),
 } as const;
 
 export type QueueName = keyof typeof JOB_SCHEMAS;

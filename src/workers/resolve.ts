@@ -6,10 +6,9 @@
  */
 import { UnrecoverableError } from 'bullmq';
 import { prepareMessage } from '../ehbox/message-sealer.ts';
-import { EhboxStatusError } from '../ehbox/ehbox-client.ts';
+import { describeFailure, finalRow } from './outcomes.ts';
 import { hasInner, saveInner } from '../outbound/inner-cache.ts';
 import type { RecipientRow } from '../outbound/message-store.ts';
-import { classifyError } from '../soap/fault.ts';
 import type { OutboundDeps } from './outbound-deps.ts';
 import { jobId, type JobData } from './queues.ts';
 
@@ -31,14 +30,6 @@ export async function mapLimit<T>(items: readonly T[], limit: number, fn: (item:
   if (errors.length > 0) throw errors[0];
 }
 
-/** A failure's stable code and whether retrying can help. */
-export function describeFailure(err: unknown): { code: string; reason: string; permanent: boolean } {
-  const e = err as { code?: unknown; permanent?: unknown; message?: unknown };
-  const code = err instanceof EhboxStatusError ? `EHBOX_${err.code}` : typeof e?.code === 'string' ? e.code : 'DELIVERY_ERROR';
-  const permanent = e?.permanent === true || classifyError(err) === 'permanent';
-  return { code, reason: typeof e?.message === 'string' ? e.message : String(err), permanent };
-}
-
 async function resolveRow(deps: OutboundDeps, messageId: string, row: RecipientRow, sender: Awaited<ReturnType<OutboundDeps['senders']['get']>>): Promise<void> {
   await deps.store.updateRow(messageId, row.idx, { state: 'resolving' });
   try {
@@ -47,7 +38,8 @@ async function resolveRow(deps: OutboundDeps, messageId: string, row: RecipientR
   } catch (err) {
     const f = describeFailure(err);
     if (!f.permanent) throw err;
-    await deps.store.updateRow(messageId, row.idx, { state: 'failed', code: f.code, reason: f.reason });
+    const meta = (await deps.store.get(undefined, messageId))?.meta;
+    if (meta) await finalRow(deps, meta, row.idx, { state: 'failed', code: f.code, reason: f.reason });
   }
 }
 

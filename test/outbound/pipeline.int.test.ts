@@ -118,7 +118,7 @@ describe('outbound pipeline: groups, Out-of-Office, faults', () => {
   const people = () => sandbox.directory.parties.filter((p) => p.kind === 'person' && p.etk === 'valid' && !p.outOfOffice && p.quotaBytes > 1_000_000);
 
   it.each(['individual', 'shared'] as const)('delivers a 30-member group in %s mode with a row per member', async (mode) => {
-    const members = people().slice(0, 30).map((p) => ({ type: 'NIHII', id: p.nihii, quality: p.quality }));
+    const members = people().slice(0, 30).map((p) => ({ type: 'NIHII', id: p.nihii!, quality: p.quality }));
     expect(members).toHaveLength(30);
     const group = await gw.tenancy.groups.create(tenantId, { name: `Ward ${mode}`, members });
     const { id } = await send([{ group: group.id }], { deliveryMode: mode });
