@@ -8,6 +8,7 @@ import { CliError } from './cli-error.ts';
 import { registerPkiCommands } from './pki-commands.ts';
 import { registerCryptoCommands } from './crypto-commands.ts';
 import { registerEtkCommands } from './etk-commands.ts';
+import { registerSandboxCommands } from './sandbox-commands.ts';
 import { registerEhealthCommands } from './ehealth-commands.ts';
 import { registerEhboxCommands } from './ehbox-commands.ts';
 import { registerRunCommands } from './run-commands.ts';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerPkiCommands(program);
   registerCryptoCommands(program);
   registerEtkCommands(program);
+  registerSandboxCommands(program);
   registerEhealthCommands(program);
   registerEhboxCommands(program);
   registerRunCommands(program);

@@ -39,7 +39,7 @@ export const settingsSchema = z.object({
     .describe('S3-compatible endpoint (MinIO, AWS). Unset: an embedded S3 server stores objects under $EHBOX_DATA_DIR/s3.'),
   S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'not a valid S3 bucket name').default('ehbox-bridge')
     .describe('Bucket for staged and received messages (created by the embedded server; must exist otherwise).'),
-  S3_REGION: z.string().trim().min(1).default('us-east-1').describe('S3 region.'),
+  S3_REGION: z.string().trim().min(1).default('us-east-1').describe('S3 region (any value for MinIO and the embedded server).'),
   S3_ACCESS_KEY_ID: z.string().trim().min(1).optional()
     .describe('S3 access key id. Unset with S3_ENDPOINT: the AWS default credential chain.'),
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional().describe('S3 secret access key (set together with S3_ACCESS_KEY_ID).'),
@@ -69,7 +69,7 @@ export const settingsSchema = z.object({
   ETK_NEGATIVE_CACHE_TTL_SECONDS: count(0, 86_400).default(600).describe('How long "no ETK for this recipient" is cached.'),
   EHEALTH_TIMEOUT_MS: count(100, 600_000).default(30_000).describe('Timeout of one call to an eHealth service.'),
   EHEALTH_RATE_LIMIT_PER_SECOND: count(1, 10_000).default(50).describe('Global cap on calls per second toward eHealth, shared by all workers.'),
-  LOG_LEVEL: z.enum(LOG_LEVELS).default('info').describe('Log level.'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info').describe('Log level: fatal, error, warn, info, debug, trace or silent.'),
   ADMIN_API_KEY: z.string().min(16, 'use at least 16 characters').optional()
     .describe('Key for the admin routes and the dashboard, besides tenant keys flagged admin.'),
   WEBHOOK_MAX_ATTEMPTS: count(1, 100).default(8).describe('Delivery attempts of a webhook before it is dead-lettered.'),
@@ -96,6 +96,8 @@ function crossCheck(s: Settings, ctx: z.RefinementCtx): void {
   if (s.EHEALTH_SANDBOX_URL !== undefined && s.EHEALTH_ENV !== 'sandbox') {
     issue('EHEALTH_SANDBOX_URL', `only used with EHEALTH_ENV=sandbox (EHEALTH_ENV is ${s.EHEALTH_ENV})`);
   }
+  // Refinements also run after non-fatal field issues: judge the derived port only from a valid PORT.
+  if (!Number.isInteger(s.PORT) || s.PORT < 0 || s.PORT > MAX_PORT) return;
   const sandboxPort = s.SANDBOX_PORT ?? defaultSandboxPort(s.PORT);
   if (sandboxPort > MAX_PORT) issue('SANDBOX_PORT', `PORT + 1 exceeds ${MAX_PORT}; set SANDBOX_PORT`);
   if (sandboxPort !== 0 && sandboxPort === s.PORT) issue('SANDBOX_PORT', 'must differ from PORT');

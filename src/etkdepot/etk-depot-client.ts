@@ -5,6 +5,7 @@
  * negative) behind a cache-aside loader that never stampedes: concurrent
  * asks for one identifier share one call.
  */
+import crypto from 'node:crypto';
 import { parseEtk, validateEtk, type EtkVerdict } from '../crypto/etk.ts';
 import { postSoap } from '../soap/http.ts';
 import { buildEnvelope } from '../soap/envelope.ts';
@@ -75,11 +76,23 @@ export interface EtkDepotClientOptions {
 
 type Cached = { etks: string[] } | { error: EtkFailureCode; message: string };
 
+/**
+ * A verdict is reused this long: validating a token costs ~30 ms (signature
+ * and chain checks) and its inputs — token, trust anchors, time — barely move
+ * in a minute, while a busy worker asks the same recipients again and again.
+ */
+export const ETK_VERDICT_REUSE_MS = 60_000;
+/** Verdicts kept in the process at most (oldest dropped first). */
+const MAX_REUSED_VERDICTS = 2_000;
+/** Validated tokens by (token, trust anchors), shared by every client of the process. */
+const verdicts = new Map<string, { etk: ValidEtk; checkedAt: number }>();
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Fetches, validates and caches ETKs. */
 export class EtkDepotClient {
   private readonly inFlight = new Map<string, Promise<Uint8Array[]>>();
+  private trustKey: string | undefined;
 
   constructor(private readonly opts: EtkDepotClientOptions) {}
 
@@ -87,7 +100,7 @@ export class EtkDepotClient {
   async getEtks(id: EtkIdentifier): Promise<ValidEtk[]> {
     const ders = await this.load(id);
     const now = (this.opts.now ?? (() => new Date()))();
-    const out = ders.map((der) => checkEtk(der, this.opts.trustAnchorsDer, now, id));
+    const out = ders.map((der) => this.validated(der, now, id));
     const valid = out.filter((e) => e.verdict.ok);
     if (valid.length === 0) {
       const first = out[0];
@@ -95,6 +108,20 @@ export class EtkDepotClient {
       throw new EtkLookupError('ETK_INVALID', `The ETK of ${id.type} ${id.value} is not valid: ${reasons}`, first?.verdict);
     }
     return valid;
+  }
+
+  /** The token's verdict, reused for ETK_VERDICT_REUSE_MS (never past the token's own expiry). */
+  private validated(der: Uint8Array, now: Date, id: EtkIdentifier): ValidEtk {
+    this.trustKey ??= crypto.createHash('sha256').update(Buffer.concat(this.opts.trustAnchorsDer)).digest('hex');
+    const key = `${crypto.createHash('sha256').update(der).digest('hex')}:${this.trustKey}`;
+    const hit = verdicts.get(key);
+    const t = now.getTime();
+    if (hit && t >= hit.checkedAt && t - hit.checkedAt < ETK_VERDICT_REUSE_MS && t < hit.etk.verdict.validity.notAfter.getTime()) return hit.etk;
+    const etk = checkEtk(der, this.opts.trustAnchorsDer, now, id);
+    verdicts.delete(key);
+    verdicts.set(key, { etk, checkedAt: t });
+    if (verdicts.size > MAX_REUSED_VERDICTS) verdicts.delete(verdicts.keys().next().value!);
+    return etk;
   }
 
   /** Raw ETK bytes for an identifier, through the cache; one load per key at a time in this process. */
@@ -116,7 +143,13 @@ export class EtkDepotClient {
     if (!cache?.lock) return this.fetchAndStore(key, id);
     const deadline = Date.now() + ETK_LOAD_MAX_WAIT_MS;
     for (;;) {
-      const release = await cache.lock(key, ETK_LOAD_LOCK_TTL_MS).catch(() => undefined);
+      let release: (() => Promise<void>) | undefined;
+      try {
+        release = await cache.lock(key, ETK_LOAD_LOCK_TTL_MS);
+      } catch {
+        // no coordination possible (cache down): ask the depot ourselves
+        return this.fetchAndStore(key, id);
+      }
       if (release) {
         try {
           // the previous holder may have stored the answer between our miss and our lock

@@ -23,7 +23,11 @@ import { SenderRegistry } from '../outbound/sender-registry.ts';
 import { OutboundService } from '../outbound/outbound-service.ts';
 import { QueueRegistry, type QueueName, QUEUE_NAMES } from '../workers/queues.ts';
 import { startOutboundWorkers } from '../workers/outbound-workers.ts';
+import { startInboundWorkers } from '../workers/inbound-workers.ts';
+import { createInboundDeps } from '../inbound/inbound-deps.ts';
 import { emitStatus } from '../workers/webhook.ts';
+import { notifyRowChange } from '../workers/notify.ts';
+import { startNotifyWorkers } from '../workers/notify-workers.ts';
 import type { OutboundDeps } from '../workers/outbound-deps.ts';
 import { createRecipientResolution } from '../outbound/recipient-resolution.ts';
 import { ensureDemoTenant, type DemoTenant } from './demo-tenant.ts';
@@ -110,7 +114,10 @@ export async function startGateway(config: Config, roles: GatewayRoles, log: (li
       queues,
       resolveConcurrency: RESOLVE_CONCURRENCY,
       retentionHours: config.STAGING_RETENTION_HOURS,
-      onRowChange: (meta, row) => emitStatus(queues, meta.tenantId, meta.id, row, config.WEBHOOK_MAX_ATTEMPTS),
+      onRowChange: async (meta, row) => {
+        await emitStatus(queues, meta.tenantId, meta.id, row, config.WEBHOOK_MAX_ATTEMPTS);
+        await notifyRowChange(queues, meta, row);
+      },
     };
     const outbound = new OutboundService({ redis, prefix, store, staging, tenancy, queues });
     if (roles.workers.length > 0) {
@@ -120,8 +127,13 @@ export async function startGateway(config: Config, roles: GatewayRoles, log: (li
         webhook: { tenancy, redis, prefix, maxAttempts: config.WEBHOOK_MAX_ATTEMPTS },
       });
     }
+    if (roles.workers.includes('notify')) {
+      const notify = await startNotifyWorkers(config, { redis, queues, store, tenancy, dataDir, log });
+      closers.push(() => notify.close());
+    }
 
     const demo = sandbox ? await ensureDemoTenant(dataDir, sandbox, tenancy) : undefined;
+    if (roles.workers.length > 0) startInboundWorkers(createInboundDeps({ redis, prefix, blobs, outbound: deps, trustAnchorsDer, pollIntervalMs: config.POLL_INTERVAL_SECONDS * 1000, webhookMaxAttempts: config.WEBHOOK_MAX_ATTEMPTS, log }), roles.workers);
     const gateway: Gateway = { config, redis, tenancy, outbound, deps, sandbox, s3, demo, close };
     if (roles.api) {
       const { startApi } = await import('./api-server.ts');

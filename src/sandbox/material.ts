@@ -31,6 +31,8 @@ const EXPIRED_ETK_AGE_MS = 4 * 365 * 86_400_000;
 const SANDBOX_CA_KEY_BITS = 2048;
 /** Parties issued at once (each needs two keys from the thread pool). */
 const ISSUE_BATCH = 8;
+/** How often a process waiting for another one's material lock looks again. */
+const LOCK_POLL_MS = 100;
 
 /** A party's public material as the services need it. */
 export interface PartyMaterial {
@@ -135,6 +137,50 @@ function loadParty(dir: string, party: Party): PartyMaterial | undefined {
  */
 export async function loadOrCreateMaterial(dir: string, parties: readonly Party[], log: (line: string) => void = () => {}): Promise<SandboxMaterial> {
   fs.mkdirSync(dir, { recursive: true });
+  return withDirLock(dir, () => loadOrCreateLocked(dir, parties, log));
+}
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return true; // lock file still being written: assume its owner lives
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: unknown }).code === 'EPERM';
+  }
+}
+
+/**
+ * Several processes may start sandboxes on one material folder at once (test
+ * workers on a cold cache): one creates, the others wait, then load. A lock
+ * left by a dead process is taken over.
+ */
+async function withDirLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  const lock = path.join(dir, '.material.lock');
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'EEXIST') throw err;
+      let owner: number;
+      try {
+        owner = Number.parseInt(fs.readFileSync(lock, 'utf8'), 10);
+      } catch {
+        continue; // released in between
+      }
+      if (!processAlive(owner)) fs.rmSync(lock, { force: true });
+      else await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+}
+
+async function loadOrCreateLocked(dir: string, parties: readonly Party[], log: (line: string) => void): Promise<SandboxMaterial> {
   const { ca, sts } = fs.existsSync(path.join(dir, 'sts.key')) ? loadCa(dir) : createCa(dir);
   const out = new Map<string, PartyMaterial>();
   const missing = parties.filter((p) => {

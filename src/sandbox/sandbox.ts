@@ -52,7 +52,7 @@ export interface SandboxOptions {
   dataDir?: string;
   /** Where keys and parties live when they should outlive (or be shared beyond) `dataDir`; default dataDir. */
   materialDir?: string;
-  /** Writes every request/response envelope there. */
+  /** Writes every request/response envelope there; default the SANDBOX_RECORD_DIR environment variable. */
   recordDir?: string;
   /** Check every request against the XSDs (default true). */
   validateRequests?: boolean;
@@ -67,6 +67,8 @@ export interface Sandbox {
   url: string;
   port: number;
   dataDir: string;
+  /** Where traffic is recorded, when it is. */
+  recordDir: string | undefined;
   material: SandboxMaterial;
   directory: PartyDirectory;
   ehbox: EhboxContext;
@@ -110,10 +112,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const sweeper = setInterval(() => sweepExpired(ehbox), EXPIRY_SWEEP_INTERVAL_MS);
   sweeper.unref();
   const faults = new FaultInjector();
+  const recordDir = options.recordDir ?? (process.env.SANDBOX_RECORD_DIR || undefined);
   const hanging = new Set<http.ServerResponse>();
   const endpoint: EndpointOptions = {
     faults,
-    recorder: options.recordDir ? new TrafficRecorder(options.recordDir) : undefined,
+    recorder: recordDir ? new TrafficRecorder(recordDir) : undefined,
     validateRequests: options.validateRequests ?? true,
     onHang: (res) => {
       hanging.add(res);
@@ -155,6 +158,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     url,
     port,
     dataDir,
+    recordDir,
     material,
     directory,
     ehbox,

@@ -11,7 +11,7 @@ import { StorageError } from './storage-error.ts';
 export interface BlobMeta {
   /** MIME type of the stored bytes. */
   contentType?: string | undefined;
-  /** Exact length of `body` when it is a stream and the length is known: lets the store stream it in one request. */
+  /** Announced length of a stream body: a stream of another length fails the put (truncated uploads are refused). */
   contentLength?: number | undefined;
   /** Small ASCII key/value pairs (keys `[a-z0-9-]`). */
   metadata?: Readonly<Record<string, string>> | undefined;
@@ -24,7 +24,7 @@ export interface PutResult {
 
 /** Object storage by key. Missing objects raise BLOB_NOT_FOUND; an unreachable store raises STORE_UNAVAILABLE. */
 export interface BlobStore {
-  /** Stores `body` under `key`, replacing any previous object. */
+  /** Stores `body` under `key`, replacing any previous object; a failed put stores nothing. */
   put(key: string, body: Buffer | Readable, meta?: BlobMeta): Promise<PutResult>;
   /** The object's bytes as a stream; rejects with BLOB_NOT_FOUND before any byte when it does not exist. */
   get(key: string): Promise<Readable>;

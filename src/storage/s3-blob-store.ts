@@ -19,8 +19,11 @@ import { StorageError } from './storage-error.ts';
 const MAX_SOCKETS = 64;
 /** SDK attempts per call (1 + retries): short, since BullMQ retries the job with backoff anyway. */
 const DEFAULT_MAX_ATTEMPTS = 3;
-/** Part size of uploads of unknown length: above S3's 5 MiB minimum, a 10 MB document takes two parts. */
-export const MULTIPART_PART_SIZE = 8 * 1024 * 1024;
+/**
+ * Part size of streamed uploads: S3's minimum, so a stream costs at most 5 MiB
+ * of memory and a 10 MB document goes up in two parts.
+ */
+export const MULTIPART_PART_SIZE = 5 * 1024 * 1024;
 
 /** How to reach an S3 service. */
 export interface S3ConnectionOptions {
@@ -74,7 +77,9 @@ export function mapS3Error(err: unknown, operation: string): StorageError {
   if (name === 'NoSuchKey' || name === 'NotFound' || (status === 404 && name !== 'NoSuchBucket')) {
     return new StorageError('BLOB_NOT_FOUND', 'blob not found', { cause: err });
   }
-  const detail = status === undefined ? name : `${name} (HTTP ${status})`;
+  const code = (err as { code?: unknown } | undefined)?.code;
+  const cause = typeof code === 'string' ? code : name;
+  const detail = status === undefined ? cause : `${cause} (HTTP ${status})`;
   return new StorageError('STORE_UNAVAILABLE', `S3 ${operation} failed: ${detail}`, { cause: err });
 }
 
@@ -85,34 +90,39 @@ export class S3BlobStore implements BlobStore {
     readonly bucket: string,
   ) {}
 
+  /**
+   * Buffers go up in one request. Streams are never piped straight into a
+   * request, so a failing source cannot leave a partial object behind (s3rver
+   * keeps truncated bodies): up to one part they are collected and sent as one
+   * PutObject, longer ones go up as a multipart upload, aborted on failure.
+   * `meta.contentLength`, when given, must match the stream's length.
+   */
   async put(key: string, body: Buffer | Readable, meta: BlobMeta = {}): Promise<PutResult> {
     assertValidBlobKey(key);
     assertValidMetadata(meta.metadata);
-    if (Buffer.isBuffer(body)) return this.putOnce(key, body, body.length, meta);
-    if (meta.contentLength !== undefined) return this.putOnce(key, body, meta.contentLength, meta);
-    return this.putUnknownLength(key, body, meta);
+    if (Buffer.isBuffer(body)) return this.putBuffer(key, body, meta);
+    const iterator = body[Symbol.asyncIterator]() as AsyncIterator<unknown>;
+    const first = await readPart(iterator);
+    if (first.done) {
+      checkLength(first.part.length, meta.contentLength);
+      return this.putBuffer(key, first.part, meta);
+    }
+    return this.putMultipart(key, body, iterator, first.part, meta);
   }
 
-  private async putOnce(key: string, body: Buffer | Readable, size: number, meta: BlobMeta): Promise<PutResult> {
-    let sourceError: unknown;
-    if (!Buffer.isBuffer(body)) body.once('error', (err) => { sourceError = err; });
+  private async putBuffer(key: string, body: Buffer, meta: BlobMeta): Promise<PutResult> {
     try {
       await this.client.send(new PutObjectCommand({
-        Bucket: this.bucket, Key: key, Body: body, ContentLength: size,
+        Bucket: this.bucket, Key: key, Body: body, ContentLength: body.length,
         ContentType: meta.contentType, Metadata: meta.metadata ? { ...meta.metadata } : undefined,
       }));
-      return { size };
+      return { size: body.length };
     } catch (err) {
-      if (sourceError !== undefined) throw sourceError;
       throw mapS3Error(err, 'put');
     }
   }
 
-  /** Streams of unknown length: one PutObject when they fit in a part, a multipart upload otherwise. */
-  private async putUnknownLength(key: string, body: Readable, meta: BlobMeta): Promise<PutResult> {
-    const iterator = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-    const first = await readPart(iterator);
-    if (first.done) return this.putOnce(key, first.part, first.part.length, meta);
+  private async putMultipart(key: string, body: Readable, iterator: AsyncIterator<unknown>, firstPart: Buffer, meta: BlobMeta): Promise<PutResult> {
     const create = await this.client.send(new CreateMultipartUploadCommand({
       Bucket: this.bucket, Key: key, ContentType: meta.contentType, Metadata: meta.metadata ? { ...meta.metadata } : undefined,
     })).catch((err: unknown) => { throw mapS3Error(err, 'put'); });
@@ -120,8 +130,8 @@ export class S3BlobStore implements BlobStore {
     const parts: CompletedPart[] = [];
     let size = 0;
     try {
-      let next: { part: Buffer; done: boolean } = first;
-      for (;;) {
+      let next = { part: firstPart, done: false };
+      while (next.part.length > 0) {
         const PartNumber = parts.length + 1;
         const res = await this.client.send(new UploadPartCommand({
           Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber, Body: next.part, ContentLength: next.part.length,
@@ -130,8 +140,8 @@ export class S3BlobStore implements BlobStore {
         size += next.part.length;
         if (next.done) break;
         next = await readPart(iterator);
-        if (next.done && next.part.length === 0) break;
       }
+      checkLength(size, meta.contentLength);
       await this.client.send(new CompleteMultipartUploadCommand({
         Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts },
       })).catch((err: unknown) => { throw mapS3Error(err, 'put'); });
@@ -192,8 +202,14 @@ export class S3BlobStore implements BlobStore {
   }
 }
 
+function checkLength(actual: number, announced: number | undefined): void {
+  if (announced !== undefined && actual !== announced) {
+    throw new RangeError(`blob body has ${actual} bytes, ${announced} announced`);
+  }
+}
+
 /** Collects up to one part; `done` when the stream ended (the part may then be shorter, or empty). */
-async function readPart(iterator: AsyncIterator<Buffer>): Promise<{ part: Buffer; done: boolean }> {
+async function readPart(iterator: AsyncIterator<unknown>): Promise<{ part: Buffer; done: boolean }> {
   const chunks: Buffer[] = [];
   let length = 0;
   while (length < MULTIPART_PART_SIZE) {

@@ -19,6 +19,7 @@ import type { Tenant } from '../tenancy/tenant-store.ts';
 import type { OutboundDeps } from './outbound-deps.ts';
 import { describeFailure, finalRow } from './outcomes.ts';
 import { jobId, type JobData } from './queues.ts';
+import { kickReceipts } from './receipts.ts';
 
 /** ehBox status meaning "this PublicationId was already used by this sender" (sandbox code; see docs/sandbox.md). */
 export const DUPLICATE_PUBLICATION_CODE = '820';
@@ -118,6 +119,7 @@ export async function processDeliver(data: JobData<'deliver'>, deps: OutboundDep
         await finalRow(deps, m.meta, r.idx, { state: 'failed', code: 'OUT_OF_OFFICE', reason: `Recipient is out of office (${absent})` });
       }
     }
+    if (result.kind === 'published') await kickReceipts(deps.queues, m.meta.id, rows[0]!.idx);
   } catch (err) {
     const f = describeFailure(err);
     if (!f.permanent) throw err;

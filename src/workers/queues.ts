@@ -20,6 +20,19 @@ export const JOB_SCHEMAS = {
     /** Metadata and links only — never content. */
     payload: z.record(z.string(), z.unknown()),
   }),
+  /** One poll of one tenant box (scheduled per box, or asked for with POST /v1/boxes/:id/poll). */
+  poll: z.strictObject({ tenantId: z.string().min(1).max(64), boxId: z.string().min(1).max(64) }),
+  /** Receipt tracking of one outbound message: round 0 indexes its ehBox ids, later rounds poll the receipts. */
+  receipts: z.strictObject({ messageId: z.string().min(1).max(64), round: z.number().int().min(0).default(0) }),
+  /** Update-info e-mails (src/workers/notify.ts): ids and references only — no address, no content. */
+  notify: z.discriminatedUnion('kind', [
+    /** An outbound row was published: add it to its recipient's digest window. */
+    z.strictObject({ kind: z.literal('published'), tenantId: z.string().min(1).max(64), senderBoxId: z.string().min(1).max(64), messageId: z.string().min(1).max(64), idx: z.number().int().min(0) }),
+    /** New mail in a tenant's box: add it to the digest of each staff address. */
+    z.strictObject({ kind: z.literal('inbound'), tenantId: z.string().min(1).max(64), boxId: z.string().min(1).max(64), receivedAt: z.iso.datetime({ offset: true }), ref: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/) }),
+    /** A digest window closed: send its one e-mail. */
+    z.strictObject({ kind: z.literal('digest'), digest: z.string().regex(/^(provider|staff)\.[0-9a-f]{32}$/), windowId: z.string().regex(/^[a-z0-9]{1,64}$/) }),
+  ]),
 } as const;
 
 export type QueueName = keyof typeof JOB_SCHEMAS;

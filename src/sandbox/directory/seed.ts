@@ -21,6 +21,17 @@ export interface DirectorySize {
 /** Small enough to generate keys for in seconds, large enough for every scenario. */
 export const DEFAULT_SIZE: DirectorySize = { doctors: 8, nurses: 4, pharmacists: 2, hospitals: 2, wardNurses: 6 };
 
+/**
+ * Named sizes for `--size`: small starts fastest (few keys to generate on the
+ * first start), large gives paging and search something to chew on.
+ */
+export const DIRECTORY_SIZES = {
+  small: { doctors: 3, nurses: 2, pharmacists: 1, hospitals: 1, wardNurses: 1 },
+  default: DEFAULT_SIZE,
+  large: { doctors: 40, nurses: 20, pharmacists: 8, hospitals: 6, wardNurses: 8 },
+} as const satisfies Record<string, DirectorySize>;
+export type DirectorySizeName = keyof typeof DIRECTORY_SIZES;
+
 /** Default box quota (bytes); one party is seeded with a tiny quota to show stand-by. */
 export const DEFAULT_QUOTA_BYTES = 200 * 1024 * 1024;
 const TINY_QUOTA_BYTES = 64 * 1024;

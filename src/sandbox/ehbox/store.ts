@@ -26,6 +26,8 @@ interface BoxState {
   /** Entries per folder, oldest first (lists answer newest first). */
   folders: Record<Folder, BoxEntry[]>;
   ooo: OutOfOffice[];
+  /** Bytes of the visible (not stand-by) entries, kept up to date by `apply` (getBoxInfo and every delivery read it). */
+  bytes: number;
 }
 
 const side = (f: Folder): 'in' | 'out' => (f === 'INBOX' || f === 'BININBOX' ? 'in' : 'out');
@@ -47,9 +49,12 @@ export class EhboxStore {
         this.messages.set(ev.m.messageId, ev.m);
         this.nextMessageNumber = Math.max(this.nextMessageNumber, Number(ev.m.messageId) + 1 || 0);
         break;
-      case 'entry':
-        this.box(ev.box).folders[ev.e.folder].push(ev.e);
+      case 'entry': {
+        const b = this.box(ev.box);
+        b.folders[ev.e.folder].push(ev.e);
+        if (!ev.e.standBy) b.bytes += this.sizeOf(ev.e.messageId);
         break;
+      }
       case 'move': {
         const b = this.box(ev.box);
         const e = b.folders[ev.from].find((x) => x.messageId === ev.messageId);
@@ -59,13 +64,13 @@ export class EhboxStore {
         b.folders[ev.to].push(e);
         break;
       }
-      case 'delete': {
-        const b = this.box(ev.box);
-        b.folders[ev.folder] = b.folders[ev.folder].filter((x) => x.messageId !== ev.messageId);
+      case 'delete':
+        this.removeEntries(this.box(ev.box), ev.folder, ev.messageId);
         break;
-      }
       case 'release': {
-        const e = this.box(ev.box).folders.INBOX.find((x) => x.messageId === ev.messageId);
+        const b = this.box(ev.box);
+        const e = b.folders.INBOX.find((x) => x.messageId === ev.messageId);
+        if (e?.standBy) b.bytes += this.sizeOf(e.messageId);
         if (e) e.standBy = false;
         break;
       }
@@ -82,13 +87,11 @@ export class EhboxStore {
         this.pubIds.set(`${ev.senderBox}|${ev.publicationId}`, ev.messageId);
         break;
       case 'purge':
+        for (const b of this.boxes.values()) {
+          for (const f of Object.keys(b.folders) as Folder[]) this.removeEntries(b, f, ev.messageId);
+        }
         this.messages.delete(ev.messageId);
         this.receipts.delete(ev.messageId);
-        for (const b of this.boxes.values()) {
-          for (const f of Object.keys(b.folders) as Folder[]) {
-            b.folders[f] = b.folders[f].filter((x) => x.messageId !== ev.messageId);
-          }
-        }
         break;
       case 'ooo-add':
         this.box(ev.box).ooo.push(ev.ooo);
@@ -143,13 +146,7 @@ export class EhboxStore {
 
   /** Bytes used by the messages visible in a box (all folders). */
   usedBytes(box: string): number {
-    const b = this.boxes.get(box);
-    if (!b) return 0;
-    let total = 0;
-    for (const f of Object.keys(b.folders) as Folder[]) {
-      for (const e of b.folders[f]) if (!e.standBy) total += this.messages.get(e.messageId)?.size ?? 0;
-    }
-    return total;
+    return this.boxes.get(box)?.bytes ?? 0;
   }
 
   receiptRows(messageId: string): ReceiptRow[] {
@@ -206,10 +203,22 @@ export class EhboxStore {
     return out;
   }
 
+  private sizeOf(messageId: string): number {
+    return this.messages.get(messageId)?.size ?? 0;
+  }
+
+  /** Drops the entries of a message from one folder, keeping the byte count right. */
+  private removeEntries(b: BoxState, folder: Folder, messageId: string): void {
+    const kept = b.folders[folder].filter((x) => x.messageId !== messageId);
+    if (kept.length === b.folders[folder].length) return;
+    for (const x of b.folders[folder]) if (x.messageId === messageId && !x.standBy) b.bytes -= this.sizeOf(messageId);
+    b.folders[folder] = kept;
+  }
+
   private box(key: string): BoxState {
     let b = this.boxes.get(key);
     if (!b) {
-      b = { folders: { INBOX: [], SENTBOX: [], BININBOX: [], BINSENTBOX: [] }, ooo: [] };
+      b = { folders: { INBOX: [], SENTBOX: [], BININBOX: [], BINSENTBOX: [] }, ooo: [], bytes: 0 };
       this.boxes.set(key, b);
     }
     return b;

@@ -39,6 +39,12 @@ export type SoapAnswer =
 export interface SoapService {
   operations: readonly SoapOperation[];
   handle(call: SoapCall): Promise<SoapAnswer> | SoapAnswer;
+  /**
+   * How the service answers an injected business code when its protocol
+   * carries business outcomes in the response status (ehBox); services
+   * without it answer a BusinessError fault.
+   */
+  statusAnswer?(call: SoapCall, code: string, message: string): SoapAnswer;
 }
 
 /** A fault the services throw to answer a SOAP fault instead of a payload. */
@@ -96,32 +102,37 @@ function send(res: http.ServerResponse, status: number, body: { contentType: str
 
 /** Handles one POST to a SOAP endpoint. */
 export async function handleSoapRequest(req: http.IncomingMessage, res: http.ServerResponse, service: SoapService, opts: EndpointOptions): Promise<void> {
-  const seq = opts.recorder?.next();
+  let seq: number | undefined;
   let operation = 'unknown';
+  const record = (xml: string) => {
+    if (opts.recorder) seq = opts.recorder.writeRequest(operation, xml);
+  };
   const reply = (status: number, envelopeXml: string, attachments?: { cid: string; bytes: Uint8Array }[]) => {
-    if (seq !== undefined) opts.recorder?.write(seq, operation, 'response', envelopeXml);
+    if (seq !== undefined) opts.recorder?.writeResponse(seq, operation, envelopeXml);
     send(res, status, encodeSoapBody(envelopeXml, attachments ?? []));
   };
   let call: SoapCall;
+  let requestXml: string | undefined;
   try {
     const raw = await readBody(req);
     const { envelopeXml, attachments } = decodeSoapBody(String(req.headers['content-type'] ?? ''), raw, MAX_REQUEST_BYTES);
-    if (seq !== undefined) opts.recorder?.write(seq, 'incoming', 'request', envelopeXml);
+    requestXml = envelopeXml;
     const envelope = parseEnvelope(envelopeXml, { maxBytes: MAX_REQUEST_BYTES });
     const op = operationForRequestElement(envelope.payload.namespaceURI ?? null, envelope.payload.localName ?? '');
     if (!op || !service.operations.includes(op)) throw businessFault('UNKNOWN_OPERATION', `This endpoint has no operation for <${envelope.payload.localName}>`);
     operation = op;
-    if (seq !== undefined) opts.recorder?.write(seq, op, 'request', envelopeXml);
     const action = readSoapActionHeader(req.headers.soapaction);
     const expected = SOAP_OPERATIONS[op].action;
     if (action && expected && action !== expected) throw businessFault('INVALID_SOAPACTION', `SOAPAction ${action} does not match ${op}`);
     call = { operation: op, envelopeXml, envelope, payload: envelope.payload, attachments };
   } catch (err) {
+    if (requestXml !== undefined) record(requestXml);
     const f = toFault(err);
     reply(f.httpStatus, buildFaultEnvelope(f.fault));
     return;
   }
 
+  record(call.envelopeXml);
   const decision = opts.faults.decide(call.operation);
   if (decision.latencyMs > 0) await new Promise((r) => setTimeout(r, decision.latencyMs));
   switch (decision.kind) {
@@ -147,8 +158,14 @@ export async function handleSoapRequest(req: http.IncomingMessage, res: http.Ser
       const v = validatePayload(serializeStandalone(call.payload));
       if (!v.valid) throw businessFault('INVALID_REQUEST', `Request does not validate against the schema: ${v.errors.slice(0, 3).join('; ')}`);
     }
-    if (decision.kind === 'business') throw businessFault(decision.code, `Business error ${decision.code} (sandbox fault injection)`);
-    const answer = await service.handle(call);
+    let answer: SoapAnswer;
+    if (decision.kind === 'business') {
+      const message = `Business error ${decision.code} (sandbox fault injection)`;
+      if (!service.statusAnswer) throw businessFault(decision.code, message);
+      answer = service.statusAnswer(call, decision.code, message);
+    } else {
+      answer = await service.handle(call);
+    }
     if ('fault' in answer) {
       reply(answer.httpStatus ?? 500, buildFaultEnvelope(answer.fault));
       return;

@@ -81,8 +81,8 @@ function organisation(p: Party): HealthCareOrganization {
 const like = (value: string | undefined, wanted: string | undefined) => !wanted || (value ?? '').toLowerCase().startsWith(wanted.toLowerCase().replace(/\*$/, ''));
 const place = (p: Party, city?: string, zip?: string) => (!city || p.address.city.toLowerCase() === city.toLowerCase()) && (!zip || String(p.address.zip) === zip);
 
-function header(req: { id?: string | undefined }) {
-  return { id: `_${crypto.randomUUID()}`, inResponseTo: req.id, issueInstant: new Date().toISOString(), status: { code: AB_STATUS_SUCCESS, subCodes: [] } };
+function header(req: { id?: string | undefined }, now: Date) {
+  return { id: `_${crypto.randomUUID()}`, inResponseTo: req.id, issueInstant: now.toISOString(), status: { code: AB_STATUS_SUCCESS, subCodes: [] } };
 }
 
 function page<T>(items: T[], offset: number, max: number): T[] {
@@ -110,7 +110,7 @@ export function createAddressbookService(deps: { material: SandboxMaterial; dire
               place(p, q.city, q.zipCode) &&
               (!q.email || p.email === q.email),
           );
-          return { payloadXml: encodeSearchProfessionalsResponse({ ...header(q), offset: q.offset, maxElements: q.maxElements, professionals: page(hits, q.offset, q.maxElements).map(professional) }) };
+          return { payloadXml: encodeSearchProfessionalsResponse({ ...header(q, deps.now()), offset: q.offset, maxElements: q.maxElements, professionals: page(hits, q.offset, q.maxElements).map(professional) }) };
         }
         case 'getProfessionalContactInfo': {
           const q = decodeGetProfessionalContactInfoRequest(call.payload);
@@ -121,7 +121,7 @@ export function createAddressbookService(deps: { material: SandboxMaterial; dire
             additionalInformation: p.email ? [{ value: p.email, type: 'Mail' }] : [],
             professionalInformation: [{ profession: profession(p), addresses: [address(p)], additionalInformation: extra(p), eHealthBox: p.boxes[0] }],
           };
-          return { payloadXml: encodeGetProfessionalContactInfoResponse({ ...header(q), individual }) };
+          return { payloadXml: encodeGetProfessionalContactInfoResponse({ ...header(q, deps.now()), individual }) };
         }
         case 'searchOrganizations': {
           const q = decodeSearchOrganizationsRequest(call.payload);
@@ -133,13 +133,13 @@ export function createAddressbookService(deps: { material: SandboxMaterial; dire
               place(p, q.city, q.zipCode) &&
               (!q.email || p.email === q.email),
           );
-          return { payloadXml: encodeSearchOrganizationsResponse({ ...header(q), offset: q.offset, maxElements: q.maxElements, organizations: page(hits, q.offset, q.maxElements).map(organisation) }) };
+          return { payloadXml: encodeSearchOrganizationsResponse({ ...header(q, deps.now()), offset: q.offset, maxElements: q.maxElements, organizations: page(hits, q.offset, q.maxElements).map(organisation) }) };
         }
         default: {
           const q = decodeGetOrganizationContactInfoRequest(call.payload);
           const p = orgs().find((x) => [x.nihii, x.cbe, x.ehp].includes(q.key.value) && (!q.institutionType || x.professionCode === q.institutionType));
           const organization = p && { ...organisation(p), addresses: [address(p)], additionalInformation: extra(p), eHealthBoxes: [p.boxes[0]!] };
-          return { payloadXml: encodeGetOrganizationContactInfoResponse({ ...header(q), organization }) };
+          return { payloadXml: encodeGetOrganizationContactInfoResponse({ ...header(q, deps.now()), organization }) };
         }
       }
     },

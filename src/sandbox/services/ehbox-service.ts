@@ -8,7 +8,7 @@ import { EHBOX_CODECS, type EhboxOperation, type EhboxResponses } from '../../eh
 import type { FullMessage, MessageListItem } from '../../ehbox/wire/consultation-messages.ts';
 import type { ContentSpecification, ResponseBase, WireStatus } from '../../ehbox/wire/messages.ts';
 import type { BlobRef, StoredMessage } from '../ehbox/model.ts';
-import { Codes, EhboxBusinessError, type EhboxContext } from '../ehbox/context.ts';
+import { Codes, EhboxBusinessError, MAX_ITEMS_PER_CALL, type EhboxContext } from '../ehbox/context.ts';
 import { publish, type PublishOptions } from '../ehbox/publication.ts';
 import type { FaultInjector } from '../http/faults.ts';
 import { acknowledgmentsStatus, boxInfo, deleteMessages, fullMessage, history, listAllBoxes, listMessages, moveMessages } from '../ehbox/consultation.ts';
@@ -101,11 +101,14 @@ function perform(op: EhboxOperation, call: SoapCall, caller: AuthenticatedCaller
       const req = EHBOX_CODECS.getBoxInfo.decodeRequest(call.payload);
       return { ...base(), boxInfo: boxInfo(ctx, caller, req.boxId) };
     }
-    case 'getMessagesList':
-    case 'getAllEhboxesMessagesList': {
+    case 'getMessagesList': {
       const req = EHBOX_CODECS.getMessagesList.decodeRequest(call.payload);
-      const range = { source: req.source, start: req.startIndex ?? 1, end: req.endIndex ?? 100 };
-      const page = op === 'getMessagesList' ? listMessages(ctx, caller, { ...range, boxId: req.boxId }) : listAllBoxes(ctx, caller, range);
+      const page = listMessages(ctx, caller, { boxId: req.boxId, source: req.source, start: req.startIndex ?? 1, end: req.endIndex ?? MAX_ITEMS_PER_CALL });
+      return { ...base(), list: { source: req.source, messages: page.map((p) => listItem(ctx, p.message, p.entry.destination)) } };
+    }
+    case 'getAllEhboxesMessagesList': {
+      const req = EHBOX_CODECS.getAllEhboxesMessagesList.decodeRequest(call.payload);
+      const page = listAllBoxes(ctx, caller, { source: req.source, start: req.startIndex ?? 1, end: req.endIndex ?? MAX_ITEMS_PER_CALL });
       return { ...base(), list: { source: req.source, messages: page.map((p) => listItem(ctx, p.message, p.entry.destination)) } };
     }
     case 'getFullMessage': {
@@ -167,6 +170,11 @@ function failure(op: EhboxOperation, err: EhboxBusinessError): EhboxResponses[Eh
   }
 }
 
+function answer(op: EhboxOperation, data: EhboxResponses[EhboxOperation]): SoapAnswer {
+  const encoded = (EHBOX_CODECS[op].encodeResponse as (d: unknown) => { xml: string; attachments: { cid: string; bytes: Uint8Array }[] })(data);
+  return { payloadXml: encoded.xml, attachments: encoded.attachments };
+}
+
 function service(deps: Deps, operations: EhboxOperation[]): SoapService {
   return {
     operations,
@@ -180,8 +188,13 @@ function service(deps: Deps, operations: EhboxOperation[]): SoapService {
         if (!(err instanceof EhboxBusinessError)) throw err;
         data = failure(op, err);
       }
-      const encoded = (EHBOX_CODECS[op].encodeResponse as (d: unknown) => { xml: string; attachments: { cid: string; bytes: Uint8Array }[] })(data);
-      return { payloadXml: encoded.xml, attachments: encoded.attachments };
+      return answer(op, data);
+    },
+    // ehBox answers its business codes in the response Status, not as SOAP faults
+    statusAnswer(call: SoapCall, code: string, message: string): SoapAnswer {
+      authenticateCaller(call.envelopeXml, { ...deps, now: deps.now() });
+      const op = call.operation as EhboxOperation;
+      return answer(op, failure(op, new EhboxBusinessError(code, message)));
     },
   };
 }

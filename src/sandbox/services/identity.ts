@@ -4,11 +4,12 @@
  * holder-of-key assertion (signed by the sandbox STS, in its validity
  * window) turned into the caller's party, quality and boxes.
  */
-import { X509Certificate } from 'node:crypto';
+import crypto, { X509Certificate, type KeyObject } from 'node:crypto';
 import type { Element } from '@xmldom/xmldom';
 import { parseCertificate } from '../../crypto/certificates.ts';
 import { describeName, parseHolderIdentity } from '../../crypto/certificate-names.ts';
 import { verifyAssertionSignature, verifyWsSecurity } from '../../soap/wssec.ts';
+import { serializeStandalone } from '../../soap/xml.ts';
 import { attributeValue, parseAssertion, type ParsedAssertion } from '../../sts/saml.ts';
 import { QUALITY_PROFILES, type QualityProfile } from '../../sts/attributes.ts';
 import type { PartyDirectory } from '../directory/party-directory.ts';
@@ -43,11 +44,45 @@ export function checkSandboxCertificate(material: SandboxMaterial, certDer: Uint
   }
 }
 
+/**
+ * Verified assertions kept per sandbox, so that a client reusing its token
+ * (every client does, for hours) costs one STS-signature check instead of one
+ * per call. Keyed by a hash of the assertion as serialized: any change to it
+ * is a cache miss and a full check. Cleared when full.
+ */
+const MAX_CACHED_ASSERTIONS = 4096;
+const verifiedAssertions = new WeakMap<SandboxMaterial, Map<string, { assertion: ParsedAssertion; hokKey: KeyObject }>>();
+/** Certificate → party, per directory (parsing a certificate with pkijs costs more than the rest of a call). */
+const partiesByCert = new WeakMap<PartyDirectory, Map<string, Party | undefined>>();
+
+const sha256 = (data: string | Uint8Array) => crypto.createHash('sha256').update(data).digest('base64');
+
 /** The party whose certificate this is. */
 export function partyOfCertificate(directory: PartyDirectory, certDer: Uint8Array): Party | undefined {
+  let cache = partiesByCert.get(directory);
+  if (!cache) partiesByCert.set(directory, (cache = new Map()));
+  const key = sha256(certDer);
+  if (cache.has(key)) return cache.get(key);
   const id = parseHolderIdentity(parseCertificate(certDer));
-  if (!id) return undefined;
-  return directory.parties.find((p) => p.certIdentity.type === id.type && p.certIdentity.id === id.id);
+  const party = id ? directory.parties.find((p) => p.certIdentity.type === id.type && p.certIdentity.id === id.id) : undefined;
+  if (cache.size >= MAX_CACHED_ASSERTIONS) cache.clear();
+  cache.set(key, party);
+  return party;
+}
+
+/** Checks the STS signature of an assertion (cached) and parses it; undefined when not signed by the sandbox STS. */
+function verifiedAssertion(material: SandboxMaterial, el: Element): { assertion: ParsedAssertion; hokKey: KeyObject } | undefined {
+  let cache = verifiedAssertions.get(material);
+  if (!cache) verifiedAssertions.set(material, (cache = new Map()));
+  const key = sha256(serializeStandalone(el));
+  const hit = cache.get(key);
+  if (hit) return hit;
+  if (!verifyAssertionSignature(el, [material.sts.der]).ok) return undefined;
+  const assertion = parseAssertion(el);
+  const entry = { assertion, hokKey: new X509Certificate(assertion.hokCertificate).publicKey };
+  if (cache.size >= MAX_CACHED_ASSERTIONS) cache.clear();
+  cache.set(key, entry);
+  return entry;
 }
 
 /** Subject DN string of a certificate in the form the STS puts in NameIdentifier. */
@@ -77,15 +112,15 @@ export function authenticateCaller(envelopeXml: string, deps: { material: Sandbo
     expectedToken: 'saml-hok',
     now: deps.now,
     resolveAssertionKey: (el: Element) => {
-      const sig = verifyAssertionSignature(el, [deps.material.sts.der]);
-      if (!sig.ok) return undefined;
-      const a = parseAssertion(el);
+      const verified = verifiedAssertion(deps.material, el);
+      if (!verified) return undefined;
+      const a = verified.assertion;
       if (deps.now < a.notBefore || deps.now >= a.notOnOrAfter) {
         rejection = 'the assertion has expired';
         return undefined;
       }
       parsed = a;
-      return a.hokCertificate;
+      return verified.hokKey;
     },
   });
   if (!verdict.ok) {
