@@ -16,6 +16,7 @@ import { EncryptedBlobStore } from '../storage/encrypted-blob-store.ts';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.ts';
 import { StsClient } from '../sts/sts-client.ts';
 import { EtkDepotClient } from '../etkdepot/etk-depot-client.ts';
+import { createRedisCaches } from '../ehealth/redis-caches.ts';
 import { createTenancyStores, type TenancyStores } from '../tenancy/tenancy.ts';
 import { MessageStore } from '../outbound/message-store.ts';
 import { Staging } from '../outbound/staging.ts';
@@ -92,11 +93,13 @@ export async function startGateway(config: Config, roles: GatewayRoles, log: (li
 
     const prefix = config.REDIS_PREFIX;
     const tenancy = createTenancyStores(redis, prefix);
-    const sts = new StsClient({ url: endpoints.sts, timeoutMs: config.EHEALTH_TIMEOUT_MS });
+    const caches = createRedisCaches(redis, prefix);
+    const sts = new StsClient({ url: endpoints.sts, timeoutMs: config.EHEALTH_TIMEOUT_MS, cache: caches.token });
     const etkDepot = new EtkDepotClient({
       url: endpoints.etkDepot,
       timeoutMs: config.EHEALTH_TIMEOUT_MS,
       trustAnchorsDer,
+      cache: caches.etk,
       ttlMs: config.ETK_CACHE_TTL_SECONDS * 1000,
       negativeTtlMs: config.ETK_NEGATIVE_CACHE_TTL_SECONDS * 1000,
     });

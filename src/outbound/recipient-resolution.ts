@@ -72,7 +72,30 @@ function ambiguity(n: number, candidates: string[]): RecipientError {
   return new RecipientError('RECIPIENT_AMBIGUOUS', `${n} parties match the search: ${candidates.slice(0, 10).join('; ')}`);
 }
 
-/** The resolver the workers use. */
-export function createRecipientResolution(etkDepot: EtkDepotClient): ResolveRecipientFn {
-  return (sender, ref) => ('search' in ref ? search(sender, etkDepot, ref) : explicit(sender, etkDepot, ref));
+/**
+ * How long an Addressbook answer (box address, e-mail, language) is reused:
+ * directory entries change rarely, and without it every message would cost
+ * one more signed Addressbook call per recipient. ETKs have their own cache.
+ */
+export const DIRECTORY_CACHE_TTL_MS = 10 * 60_000;
+const DIRECTORY_CACHE_ENTRIES = 20_000;
+
+type Directory = Omit<ResolvedRecipient, 'etks'>;
+
+/** The resolver the workers use (Addressbook answers cached in memory). */
+export function createRecipientResolution(etkDepot: EtkDepotClient, now: () => number = Date.now): ResolveRecipientFn {
+  const cache = new Map<string, { at: number; value: Directory }>();
+  return async (sender, ref) => {
+    const key = JSON.stringify(ref);
+    const hit = cache.get(key);
+    if (hit && now() - hit.at < DIRECTORY_CACHE_TTL_MS) {
+      return { ...hit.value, etks: await etkDepot.getEtks({ type: hit.value.type, value: hit.value.id }) };
+    }
+    const r = 'search' in ref ? await search(sender, etkDepot, ref) : await explicit(sender, etkDepot, ref);
+    const { etks: _etks, ...directory } = r;
+    cache.delete(key);
+    cache.set(key, { at: now(), value: directory });
+    if (cache.size > DIRECTORY_CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+    return r;
+  };
 }
