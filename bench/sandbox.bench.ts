@@ -58,20 +58,47 @@ async function serve(): Promise<void> {
   const mode = JSON.parse(process.env.BENCH_MODE ?? '{}') as Mode & { dir?: string };
   const s = await startSandbox({ seed: TEST_SEED, materialDir: materialDir(), validateRequests: mode.validateRequests, ...(mode.dir ? { dataDir: mode.dir } : {}) });
   process.stdout.write(`${JSON.stringify({ url: s.url })}\n`);
-  process.once('SIGTERM', () => void s.close().then(() => process.exit(0)));
+  // SIGUSR2 marks the start of a measurement; SIGTERM reports the CPU time used since then, then stops
+  let mark = process.cpuUsage();
+  process.on('SIGUSR2', () => (mark = process.cpuUsage()));
+  process.once('SIGTERM', () => {
+    const used = process.cpuUsage(mark);
+    process.stdout.write(`${JSON.stringify({ cpuMs: (used.user + used.system) / 1000 })}\n`);
+    void s.close().then(() => process.exit(0));
+  });
 }
 
-function startChild(mode: Mode, dir: string): Promise<{ child: ChildProcess; url: string }> {
+interface Child {
+  url: string;
+  /** Starts the CPU-time measurement of the sandbox process. */
+  mark(): void;
+  /** Stops the sandbox; resolves to its CPU time (ms) since mark(). */
+  stop(): Promise<number>;
+}
+
+function startChild(mode: Mode, dir: string): Promise<Child> {
   const env = { ...process.env, BENCH_MODE: JSON.stringify({ ...mode, ...(mode.dataDir ? { dir } : {}) }) };
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const lines = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { url?: string; cpuMs?: number });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
-    let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const line = out.split('\n')[0];
-      if (out.includes('\n') && line) resolve({ child, url: (JSON.parse(line) as { url: string }).url });
+      const url = out.includes('\n') ? lines()[0]?.url : undefined;
+      if (url) {
+        resolve({
+          url,
+          mark: () => child.kill('SIGUSR2'),
+          stop: async () => {
+            child.kill('SIGTERM');
+            await exited;
+            return lines().find((l) => l.cpuMs !== undefined)?.cpuMs ?? NaN;
+          },
+        });
+      }
     });
-    child.on('exit', (code) => reject(new Error(`sandbox child exited with ${code}`)));
+    void exited.then(() => reject(new Error('sandbox child exited early')));
   });
 }
 
@@ -153,18 +180,19 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   for (const mode of MODES) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ehbox-sandbox-bench-'));
-    const { child, url } = await startChild(mode, dir);
+    const child = await startChild(mode, dir);
     try {
-      const pool = await requestPool(url);
-      await load(url, pool, WARMUP_MS);
-      const r = await load(url, pool, MEASURE_MS);
+      const pool = await requestPool(child.url);
+      await load(child.url, pool, WARMUP_MS);
+      child.mark();
+      const r = await load(child.url, pool, MEASURE_MS);
+      const cpuMsPerCall = (await child.stop()) / r.calls;
       const perSecond = (r.calls * 1000) / r.elapsedMs;
       rows.push(
-        `sendMessage, ${mode.label.padEnd(31)} ${perSecond.toFixed(0).padStart(6)} /s   p50 ${pct(r.latencies, 50).toFixed(1).padStart(6)} ms   p99 ${pct(r.latencies, 99).toFixed(1).padStart(6)} ms   ${(perSecond / sign).toFixed(3)}× the sign rate`,
+        `sendMessage, ${mode.label.padEnd(31)} ${perSecond.toFixed(0).padStart(6)} /s (${(perSecond / sign).toFixed(3)}× sign rate)   p50 ${pct(r.latencies, 50).toFixed(0).padStart(4)} ms  p99 ${pct(r.latencies, 99).toFixed(0).padStart(5)} ms   sandbox CPU ${cpuMsPerCall.toFixed(1)} ms/call = ${(1000 / cpuMsPerCall).toFixed(0)} calls/s per core`,
       );
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      await child.stop().catch(() => NaN);
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }

@@ -59,6 +59,7 @@ export class AddressbookClient {
     return res.envelope.payload;
   }
 
+  /** One page (ADDRESSBOOK_PAGE_SIZE) of professionals matching the criteria, from `offset`. */
   async searchProfessionals(q: Omit<SearchProfessionalsRequest, 'issueInstant' | 'id' | 'offset' | 'maxElements'>, offset = 0): Promise<HealthCareProfessional[]> {
     const el = await this.post(SOAP_ACTIONS.searchProfessionals, encodeSearchProfessionalsRequest({ ...header(), ...q, offset, maxElements: ADDRESSBOOK_PAGE_SIZE }));
     const res = decodeSearchProfessionalsResponse(el);
@@ -71,6 +72,7 @@ export class AddressbookClient {
     return pageAll((offset) => this.searchProfessionals(q, offset));
   }
 
+  /** Contact data, professions and eHealthBox(es) of one professional; undefined when unknown. */
   async getProfessionalContactInfo(key: GetProfessionalContactInfoRequest['key']): Promise<IndividualContactInformation | undefined> {
     const el = await this.post(SOAP_ACTIONS.getProfessionalContactInfo, encodeGetProfessionalContactInfoRequest({ ...header(), key }));
     const res = decodeGetProfessionalContactInfoResponse(el);
@@ -78,6 +80,7 @@ export class AddressbookClient {
     return res.individual;
   }
 
+  /** One page (ADDRESSBOOK_PAGE_SIZE) of organisations matching the criteria, from `offset`. */
   async searchOrganizations(q: Omit<SearchOrganizationsRequest, 'issueInstant' | 'id' | 'offset' | 'maxElements'>, offset = 0): Promise<HealthCareOrganization[]> {
     const el = await this.post(SOAP_ACTIONS.searchOrganizations, encodeSearchOrganizationsRequest({ ...header(), ...q, offset, maxElements: ADDRESSBOOK_PAGE_SIZE }));
     const res = decodeSearchOrganizationsResponse(el);
@@ -85,10 +88,12 @@ export class AddressbookClient {
     return res.organizations;
   }
 
+  /** Every page of an organisations search. */
   async searchAllOrganizations(q: Omit<SearchOrganizationsRequest, 'issueInstant' | 'id' | 'offset' | 'maxElements'>): Promise<HealthCareOrganization[]> {
     return pageAll((offset) => this.searchOrganizations(q, offset));
   }
 
+  /** Contact data and eHealthBox(es) of one organisation; undefined when unknown. */
   async getOrganizationContactInfo(key: GetOrganizationContactInfoRequest['key'], institutionType?: string): Promise<OrganizationContactInformation | undefined> {
     const el = await this.post(SOAP_ACTIONS.getOrganizationContactInfo, encodeGetOrganizationContactInfoRequest({ ...header(), key, institutionType }));
     const res = decodeGetOrganizationContactInfoResponse(el);

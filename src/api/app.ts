@@ -19,6 +19,9 @@ import { boxesRouter } from './routes/boxes.ts';
 import { groupsRouter } from './routes/groups.ts';
 import { healthRouter, type HealthCheck } from './routes/health.ts';
 import { messagesRouter } from './routes/messages.ts';
+import { docsRouter } from './routes/docs.ts';
+import { httpMetrics, metricsRouter } from '../observability/metrics-router.ts';
+import type { GatewayMetrics } from '../observability/metrics.ts';
 
 /** REDIS_PREFIX's default, for callers that do not pass one. */
 const DEFAULT_REDIS_PREFIX = 'ehbox:';
@@ -37,6 +40,8 @@ export interface ApiDeps {
   logger?: Logger | undefined;
   /** ADMIN_API_KEY, for the admin routes; none are served by this module yet, so it is only carried. */
   adminKey?: string | undefined;
+  /** Prometheus metrics (`/metrics`, HTTP request metrics). */
+  metrics?: GatewayMetrics | undefined;
   /** Readiness check (`/readyz`); default: Redis (and the queues' connection) answer PING. */
   health?: HealthCheck | undefined;
   /** express `trust proxy` (default false: the socket address identifies the client for rate limiting). */
@@ -75,8 +80,11 @@ export function createApp(deps: ApiDeps): Express {
   app.set('trust proxy', deps.trustProxy ?? false);
 
   app.use(requestId());
+  if (deps.metrics) app.use(httpMetrics(deps.metrics));
   app.use(accessLog(logger));
   app.use(healthRouter(deps.health ?? defaultHealth(deps)));
+  if (deps.metrics) app.use(metricsRouter(deps.metrics.registry));
+  app.use(docsRouter());
 
   const v1 = express.Router();
   v1.use(authenticate({ tenancy: deps.tenancy, redis: deps.redis, redisPrefix: deps.redisPrefix ?? DEFAULT_REDIS_PREFIX }));

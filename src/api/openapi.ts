@@ -129,7 +129,10 @@ function generate(reg: z.core.$ZodRegistry<{ id: string }>, io: 'input' | 'outpu
 function messagePaths(): Doc {
   const messageId = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: MESSAGE_ID_PATTERN.source } };
   const query = z.toJSONSchema(messageListQuerySchema, { target: 'draft-2020-12', io: 'input' }) as { properties: Record<string, unknown>; required?: string[] };
-  const listParams = Object.entries(query.properties).map(([name, schema]) => ({ name, in: 'query', required: false, schema }));
+  const listParams = Object.entries(query.properties).map(([name, schema]) => {
+    const { description, ...rest } = schema as { description?: string };
+    return { name, in: 'query', required: false, ...(description ? { description } : {}), schema: rest };
+  });
   const multipart = {
     schema: {
       type: 'object',

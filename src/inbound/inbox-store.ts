@@ -11,7 +11,7 @@
  * Redis keys (under REDIS_PREFIX):
  * - `inbox:msg:<id>` hash: `meta` (JSON InboxMeta), `state`, `announcedAt`, `cleanedAt`, `ackedAt`
  * - `inbox:ehbox:<tenant>:<box>:<ehboxMessageId>` → inbox id, or `notice` for a handled ACK/ERROR
- * - `inbox:idx:<tenant>:all:all`, `…:all:<state>`, `…:<box>:all`, `…:<box>:<state>` zsets scored by receivedAt (ms)
+ * - `inbox:idx:<tenant>:tenant:any`, `…:tenant:<state>`, `…:box:<box>:any`, `…:box:<box>:<state>` zsets scored by receivedAt (ms)
  */
 import type { Redis } from 'ioredis';
 import { redisKey, withRedis } from '../storage/redis.ts';
@@ -99,7 +99,8 @@ export class InboxStore {
   }
 
   private index(tenantId: string, box: string | undefined, state: InboxState | undefined): string {
-    return redisKey(this.prefix, 'inbox', 'idx', tenantId, box ?? 'all', state ?? 'all');
+    const scope = box === undefined ? ['tenant'] : ['box', box];
+    return redisKey(this.prefix, 'inbox', 'idx', tenantId, ...scope, state ?? 'any');
   }
 
   /** What the dedupe key says: an inbox id, NOTICE_MARK, or undefined when never handled. */

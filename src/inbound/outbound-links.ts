@@ -109,10 +109,10 @@ async function ownMessage(store: MessageStore, tenantId: string, boxId: string, 
 
 /** An ACKNOWLEDGMENT message: RECEIVED → `received`, READ → `read` on the acknowledged row(s). */
 export async function applyAcknowledgment(deps: RowUpdateDeps & { links: OutboundLinks }, tenantId: string, boxId: string, ack: Extract<SystemNotice, { kind: 'acknowledgment' }>): Promise<LinkOutcome> {
+  // PUBLISHED is what `deliver` already recorded: nothing to match
+  if (ack.ackType === 'PUBLISHED') return 'unchanged';
   const m = await ownMessage(deps.store, tenantId, boxId, await deps.links.byEhboxMessageId(tenantId, boxId, ack.messageId));
   if (!m) return 'unmatched';
-  // PUBLISHED is what `deliver` already recorded
-  if (ack.ackType === 'PUBLISHED') return 'unchanged';
   const candidates = m.rows.filter((r) => r.ehboxMessageId === ack.messageId);
   const rows = ack.recipient && candidates.length > 1 ? rowsFor(candidates, ack.recipient) : candidates;
   let changed = false;

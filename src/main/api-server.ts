@@ -16,6 +16,8 @@ export async function startApi(config: Config, gw: Gateway): Promise<{ url: stri
     tenancy: gw.tenancy,
     redis: gw.redis,
     redisPrefix: config.REDIS_PREFIX,
+    logger: gw.logger,
+    metrics: gw.metrics,
     queues: gw.deps.queues,
     adminKey: config.ADMIN_API_KEY,
     health: async () => {

@@ -33,6 +33,9 @@ import type { OutboundDeps } from '../workers/outbound-deps.ts';
 import { createRecipientResolution } from '../outbound/recipient-resolution.ts';
 import { ensureDemoTenant, type DemoTenant } from './demo-tenant.ts';
 import { readTrustAnchors } from './trust.ts';
+import { createLogger, type Logger } from '../observability/logger.ts';
+import { GatewayMetrics } from '../observability/metrics.ts';
+import { startMetricsServer } from '../observability/metrics-router.ts';
 
 /** Which roles a process runs. */
 export interface GatewayRoles {
@@ -54,6 +57,8 @@ export interface Gateway {
   sandbox?: Sandbox | undefined;
   s3?: EmbeddedS3 | undefined;
   demo?: DemoTenant | undefined;
+  logger: Logger;
+  metrics: GatewayMetrics;
   apiUrl?: string | undefined;
   close(): Promise<void>;
 }
@@ -68,6 +73,10 @@ export async function startGateway(config: Config, roles: GatewayRoles, log: (li
     for (const c of closers.reverse()) await c().catch(() => undefined);
   };
   try {
+    const logger = createLogger(config);
+    const metrics = new GatewayMetrics();
+    const unobserve = [metrics.observeSoapCalls(), metrics.observeCryptoTimings()];
+    closers.push(async () => unobserve.forEach((u) => u()));
     const redis = createRedis(config, { name: 'ehbox-bridge' });
     closers.push(async () => void redis.disconnect());
     await pingRedis(redis);
@@ -103,7 +112,8 @@ export async function startGateway(config: Config, roles: GatewayRoles, log: (li
       ttlMs: config.ETK_CACHE_TTL_SECONDS * 1000,
       negativeTtlMs: config.ETK_NEGATIVE_CACHE_TTL_SECONDS * 1000,
     });
-    const queues = new QueueRegistry(bull, bullmqPrefix(config));
+    const queues = new QueueRegistry(redis, bullmqPrefix(config), bull, (w, q) => metrics.instrumentWorker(w, q));
+    metrics.trackQueues(queues);
     closers.push(() => queues.close());
     const store = new MessageStore(redis, prefix);
     const staging = new Staging(blobs);
@@ -137,7 +147,12 @@ export async function startGateway(config: Config, roles: GatewayRoles, log: (li
 
     const demo = sandbox ? await ensureDemoTenant(dataDir, sandbox, tenancy) : undefined;
     if (roles.workers.length > 0) startInboundWorkers(createInboundDeps({ redis, prefix, blobs, outbound: deps, trustAnchorsDer, pollIntervalMs: config.POLL_INTERVAL_SECONDS * 1000, webhookMaxAttempts: config.WEBHOOK_MAX_ATTEMPTS, log }), roles.workers);
-    const gateway: Gateway = { config, redis, tenancy, outbound, deps, sandbox, s3, demo, close };
+    const gateway: Gateway = { config, redis, tenancy, outbound, deps, sandbox, s3, demo, logger, metrics, close };
+    if (!roles.api && roles.workers.length > 0 && config.PORT !== 0) {
+      // worker-only processes still expose /metrics (on PORT, which they do not otherwise use)
+      const ms = await startMetricsServer(metrics.registry, config.PORT, config.HOST);
+      closers.push(() => ms.close());
+    }
     if (roles.api) {
       const { startApi } = await import('./api-server.ts');
       const api = await startApi(config, gateway);

@@ -11,7 +11,8 @@ import type { Job, Worker } from 'bullmq';
 import { EhealthSoapFault, SoapTransportError } from '../soap/fault.ts';
 import { SOAP_OPERATIONS, type SoapOperation } from '../soap/soap-actions.ts';
 import { QUEUE_NAMES, type QueueName } from '../workers/queues.ts';
-import { registerQueueMetrics, type QueueLike, type QueueSource } from './queue-metrics.ts';
+import { registerQueueMetrics, withTimeout, type QueueLike, type QueueSource } from './queue-metrics.ts';
+import { observeCryptoTimings } from './crypto-timing-hook.ts';
 import { observeSoapCalls, type SoapCallRecord, type TimedCallOptions } from './soap-call-hook.ts';
 
 /** Job durations: from a 10 ms cache hit to a 2-minute eHealth timeout chain. */
@@ -24,6 +25,12 @@ const EHEALTH_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 6
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
 /** Longest label value kept (ids are shorter; anything longer is not an id). */
 const MAX_LABEL_CHARS = 64;
+
+/** Box usage must be read within this at scrape time (as for the queue figures). */
+const BOX_SCRAPE_TIMEOUT_MS = 2000;
+
+/** Reads every box's usage (see `trackBoxUsage`). */
+export type BoxUsageReader = () => Promise<{ box: string; current: number; max: number; standBy: number }[]>;
 
 /** How a job attempt ended: done, failed for good, or failed and will be retried. */
 export type JobOutcome = 'completed' | 'failed' | 'retry';
@@ -80,6 +87,8 @@ export class GatewayMetrics {
   private readonly boxMax: Gauge<'box'>;
   private readonly boxStandBy: Gauge<'box'>;
   private readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  private boxReader: BoxUsageReader | undefined;
+  private boxReading: Promise<void> | undefined;
 
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
@@ -92,9 +101,10 @@ export class GatewayMetrics {
     this.ehealthDuration = new Histogram({ name: 'ehbox_ehealth_call_duration_seconds', help: 'Duration of calls to eHealth services by operation', labelNames: ['operation'], buckets: EHEALTH_BUCKETS, registers });
     this.emailsSent = new Counter({ name: 'ehbox_emails_sent_total', help: 'E-mails accepted by the SMTP server, by kind', labelNames: ['kind'], registers });
     this.emailFailures = new Counter({ name: 'ehbox_email_failures_total', help: 'E-mails the SMTP server refused or could not take, by kind', labelNames: ['kind'], registers });
-    this.boxUsed = new Gauge({ name: 'ehbox_box_used_bytes', help: 'Bytes used in each eHealthBox (getBoxInfo CurrentSize)', labelNames: ['box'], registers });
-    this.boxMax = new Gauge({ name: 'ehbox_box_max_bytes', help: 'Capacity of each eHealthBox (getBoxInfo MaxSize)', labelNames: ['box'], registers });
-    this.boxStandBy = new Gauge({ name: 'ehbox_box_standby_messages', help: 'Messages waiting in stand-by because the box is full (getBoxInfo NbrMessagesInStandBy)', labelNames: ['box'], registers });
+    const collect = () => this.readBoxes();
+    this.boxUsed = new Gauge({ name: 'ehbox_box_used_bytes', help: 'Bytes used in each eHealthBox (getBoxInfo CurrentSize)', labelNames: ['box'], registers, collect });
+    this.boxMax = new Gauge({ name: 'ehbox_box_max_bytes', help: 'Capacity of each eHealthBox (getBoxInfo MaxSize)', labelNames: ['box'], registers, collect });
+    this.boxStandBy = new Gauge({ name: 'ehbox_box_standby_messages', help: 'Messages waiting in stand-by because the box is full (getBoxInfo NbrMessagesInStandBy)', labelNames: ['box'], registers, collect });
     this.httpDuration = new Histogram({ name: 'ehbox_http_request_duration_seconds', help: 'API requests by method, route template and status', labelNames: ['method', 'route', 'status'], buckets: HTTP_BUCKETS, registers });
   }
 
@@ -130,6 +140,16 @@ export class GatewayMetrics {
   /** Times an unseal (sync or async). */
   timeUnseal<T>(fn: () => T): T {
     return timeCall(this.unsealDuration, fn);
+  }
+
+  /** Records one seal or unseal of known duration (what `timeSeal`/`timeUnseal` and the crypto hook feed). */
+  recordCrypto(operation: 'seal' | 'unseal', seconds: number, ok: boolean): void {
+    (operation === 'seal' ? this.sealDuration : this.unsealDuration).observe({ outcome: ok ? 'ok' : 'error' }, Math.max(0, seconds));
+  }
+
+  /** Subscribes to every `timedCrypto` call of the process (see crypto-timing-hook.ts); returns the unsubscribe function. */
+  observeCryptoTimings(): () => void {
+    return observeCryptoTimings((operation, seconds, ok) => this.recordCrypto(operation, seconds, ok));
   }
 
   /** Records one eHealth call. */
@@ -175,6 +195,28 @@ export class GatewayMetrics {
     this.boxUsed.set({ box }, current);
     this.boxMax.set({ box }, max);
     this.boxStandBy.set({ box }, standBy);
+  }
+
+  /**
+   * Reads box usage at every scrape (e.g. the box health the poll worker
+   * records in Redis), so the API process reports boxes polled elsewhere.
+   * A reader that fails or is slow leaves the last values in place.
+   */
+  trackBoxUsage(read: BoxUsageReader): void {
+    this.boxReader = read;
+  }
+
+  private readBoxes(): Promise<void> {
+    const read = this.boxReader;
+    if (!read) return Promise.resolve();
+    this.boxReading ??= withTimeout(read(), BOX_SCRAPE_TIMEOUT_MS)
+      .then((boxes) => {
+        for (const b of boxes) this.setBoxUsage(b.box, b.current, b.max, b.standBy);
+      }, () => undefined)
+      .finally(() => {
+        this.boxReading = undefined;
+      });
+    return this.boxReading;
   }
 
   /** Records one API request (route is the template, e.g. `/v1/messages/:id`, never the concrete path). */

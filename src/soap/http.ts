@@ -5,6 +5,7 @@
  * limit; failures come out typed: SoapTransportError (no usable answer) or
  * EhealthSoapFault (the service said no), ready for `classifyError`.
  */
+import { timedSoapCall } from '../observability/soap-call-hook.ts';
 import http from 'node:http';
 import https from 'node:https';
 import { parseEnvelope, SOAP_CONTENT_TYPE, formatSoapActionHeader, type ParsedEnvelope } from './envelope.ts';
@@ -150,7 +151,7 @@ function decodeBody(raw: RawResponse, maxBytes: number): { xml: string; attachme
  * timeouts, connection failures, HTTP errors without fault, oversized or
  * malformed answers.
  */
-export async function postSoap(opts: PostSoapOptions): Promise<SoapHttpResponse> {
+async function postSoapUntimed(opts: PostSoapOptions): Promise<SoapHttpResponse> {
   const maxBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const raw = await exchange(opts);
   const ok = raw.status >= 200 && raw.status < 300;
@@ -175,3 +176,6 @@ export async function postSoap(opts: PostSoapOptions): Promise<SoapHttpResponse>
   if (!ok) throw new SoapTransportError('http', `HTTP ${raw.status} with a non-fault SOAP body`, raw.status);
   return { status: raw.status, headers: raw.headers, envelopeXml: decoded.xml, envelope, attachments: decoded.attachments };
 }
+
+/** Posts a SOAP message (timed for the metrics when a metrics observer is subscribed). */
+export const postSoap = (opts: PostSoapOptions): Promise<SoapHttpResponse> => timedSoapCall(opts, postSoapUntimed);

@@ -11,6 +11,7 @@ import { EhboxStatusError, type SendResult } from '../ehbox/ehbox-client.ts';
 import { prepareMessage, sealPrepared, type PreparedMessage } from '../ehbox/message-sealer.ts';
 import type { PublicationDestination, SendMessageRequest } from '../ehbox/wire/messages.ts';
 import { loadPrepared } from '../outbound/inner-cache.ts';
+import { timedCrypto } from '../observability/crypto-timing-hook.ts';
 import { FINAL_STATES } from '../outbound/message-input.ts';
 import type { Destination, MessageMeta, RecipientRow } from '../outbound/message-store.ts';
 import { publicationIdFor } from '../outbound/outbound-service.ts';
@@ -65,7 +66,7 @@ async function sendWithPolicy(deps: OutboundDeps, tenant: Tenant, sender: Sender
   const substitutes: Destination[] = [];
   let result: SendResult | undefined;
   for (let round = 0; round < MAX_OOO_ROUNDS; round++) {
-    const sealed = sealPrepared(prepared, meta.encrypted ? [...pub.certs, ...sender.ownEtks.map((e) => e.encryptionCertDer)] : []);
+    const sealed = timedCrypto('seal', () => sealPrepared(prepared, meta.encrypted ? [...pub.certs, ...sender.ownEtks.map((e) => e.encryptionCertDer)] : []));
     try {
       result = await sender.ehbox.send(request(meta, publicationId, sender, pub.destinations, sealed));
     } catch (err) {

@@ -61,9 +61,16 @@ export class QueueRegistry {
   private readonly queues = new Map<QueueName, Queue>();
   private readonly workers: Worker[] = [];
 
+  /**
+   * `connection` serves the producer side (fails fast when Redis is down, so
+   * the API answers 503); `workerConnection` (maxRetriesPerRequest: null, as
+   * BullMQ requires for blocking commands) serves the workers.
+   */
   constructor(
     private readonly connection: ConnectionOptions,
     private readonly prefix: string,
+    private readonly workerConnection: ConnectionOptions = connection,
+    private readonly onWorker?: (worker: Worker, queue: QueueName) => void,
   ) {}
 
   queue<Q extends QueueName>(name: Q): Queue<JobData<Q>> {
@@ -89,9 +96,10 @@ export class QueueRegistry {
         const data = JOB_SCHEMAS[name].parse(job.data) as JobData<Q>;
         await processor(data, job);
       },
-      { connection: this.connection, prefix: this.prefix, ...opts },
+      { connection: this.workerConnection, prefix: this.prefix, ...opts },
     );
     this.workers.push(worker);
+    this.onWorker?.(worker, name);
     return worker;
   }
 

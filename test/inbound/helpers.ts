@@ -17,6 +17,7 @@ import { publish } from '../../src/sandbox/ehbox/publication.ts';
 import { parseEtk } from '../../src/crypto/etk.ts';
 import { boxKey } from '../../src/sandbox/ehbox/model.ts';
 import type { Folder } from '../../src/ehbox/wire/types.ts';
+import { messageInputSchema } from '../../src/outbound/message-input.ts';
 import { startTestSandbox, partyWith } from '../helpers/sandbox.ts';
 import { createTestRedis, type TestRedis } from '../helpers/redis.ts';
 import { startTestS3, type TestS3 } from '../helpers/s3.ts';
@@ -44,6 +45,8 @@ export async function startInboundBench(label: string, opts: { inboxPolicy?: 'bi
   const s3 = await startTestS3();
   const config = testConfig({ ...s3.settings, REDIS_PREFIX: redis.prefix });
   const gw = await startGateway(config, { api: false, workers: opts.workers ?? [], sandbox: false }, () => {}, { sandbox });
+  // the gateway made a demo tenant polling a seeded hospital: remove it, so no schedule of its competes for that box
+  if (gw.demo) await gw.tenancy.tenants.delete(gw.demo.tenantId);
   const hospital = partyWith(sandbox, 'HOSPITAL');
   const m = sandbox.material.parties.get(hospital.name)!;
   const tenant = await gw.tenancy.tenants.create({ name: `Inbound ${label}`, inboxPolicy: opts.inboxPolicy ?? 'bin' });
@@ -85,9 +88,9 @@ export async function startInboundBench(label: string, opts: { inboxPolicy?: 'bi
   };
 }
 
-/** Seeded doctors with a valid ETK, present, with room in their box. */
-export function doctors(sandbox: Sandbox): Party[] {
-  return sandbox.directory.parties.filter((p) => p.quality === 'DOCTOR' && p.etk === 'valid' && !p.outOfOffice && p.quotaBytes > 1_000_000);
+/** Seeded care providers (persons with a NIHII) with a valid ETK, present, with room in their box. */
+export function providers(sandbox: Sandbox): Party[] {
+  return sandbox.directory.parties.filter((p) => p.kind === 'person' && !!p.nihii && p.etk === 'valid' && !p.outOfOffice && p.quotaBytes > 1_000_000);
 }
 
 /** A letter from a GP, with free text, patient INSS and one annex. */
@@ -108,15 +111,26 @@ export function sendToHospital(b: InboundBench, from: Party, message: PlainMessa
   return res.messageId;
 }
 
-/** Publishes a message whose sealed document has one byte flipped (its digest matches the altered bytes). */
-export function sendTampered(b: InboundBench, from: Party, message: PlainMessage): string {
-  const etkOf = (p: Party) => parseEtk(b.sandbox.material.parties.get(p.name)!.etk!).encryption.der;
+const encryptionCerts = new Map<string, Uint8Array>();
+
+/** A party's ETK encryption certificate (parsed once: parsing an ETK costs tens of milliseconds). */
+function etkOf(b: InboundBench, p: Party): Uint8Array {
+  let der = encryptionCerts.get(p.name);
+  if (!der) {
+    der = parseEtk(b.sandbox.material.parties.get(p.name)!.etk!).encryption.der;
+    encryptionCerts.set(p.name, der);
+  }
+  return der;
+}
+
+/**
+ * What sendAsParty does (seal for the hospital and the sender, publish as the
+ * sender) with the ETKs parsed once, for floods; `alter` may change the sealed fields.
+ */
+export function publishToHospital(b: InboundBench, from: Party, message: PlainMessage, alter: (sealed: ReturnType<typeof sealPrepared>) => void = () => {}): string {
   const prepared = prepareMessage(message, { encrypted: true, sender: partyKeystore(b.sandbox.material, from).authentication });
-  const sealed = sealPrepared(prepared, [etkOf(b.hospital), etkOf(from)]);
-  const bytes = new Uint8Array(sealed.document.content.bytes);
-  const at = Math.floor(bytes.length / 2);
-  bytes[at] = bytes[at]! ^ 0x01;
-  sealed.document = { ...sealed.document, content: { ...sealed.document.content, bytes }, digest: digestOf(bytes) };
+  const sealed = sealPrepared(prepared, [etkOf(b, b.hospital), etkOf(b, from)]);
+  alter(sealed);
   const res = publish(b.sandbox.ehbox, { boxes: [from.boxes[0]!] }, {
     destinations: [{ ...b.hospital.boxes[0]! }],
     ...sealed,
@@ -127,6 +141,16 @@ export function sendTampered(b: InboundBench, from: Party, message: PlainMessage
   });
   if (res.code !== '100') throw new Error(`publish failed: ${res.code}`);
   return res.messageId;
+}
+
+/** Publishes a message whose sealed document has one byte flipped (its digest matches the altered bytes). */
+export function sendTampered(b: InboundBench, from: Party, message: PlainMessage): string {
+  return publishToHospital(b, from, message, (sealed) => {
+    const bytes = new Uint8Array(sealed.document.content.bytes);
+    const at = Math.floor(bytes.length / 2);
+    bytes[at] = bytes[at]! ^ 0x01;
+    sealed.document = { ...sealed.document, content: { ...sealed.document.content, bytes }, digest: digestOf(bytes) };
+  });
 }
 
 /** ehBox MessageIds in a folder of the hospital's box. */
@@ -141,10 +165,33 @@ export async function receivedWebhooks(b: InboundBench, inboxId: string) {
 }
 
 /** Waits until `check` answers true. */
-export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 20_000, what: string | (() => string) = 'condition'): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Sends an outbound message from the bench's tenant through the pipeline (needs the outbound workers). */
+export async function sendOutbound(b: InboundBench, recipients: Party[], extra: Record<string, unknown> = {}): Promise<string> {
+  const input = messageInputSchema.parse({
+    title: 'Discharge summary',
+    document: { filename: 'summary.txt', mimeType: 'text/plain' },
+    recipients: recipients.map((p) => ({ type: 'NIHII', id: p.nihii, quality: p.quality })),
+    ...extra,
+  });
+  const tenant = await b.gw.tenancy.tenants.require(b.tenant.id);
+  const { id } = await b.gw.outbound.accept(tenant, input, { document: { body: Buffer.from('fictitious discharge summary') }, annexes: [] });
+  return id;
+}
+
+/** Waits until every row of an outbound message satisfies `pred`; answers the message. */
+export async function waitRows(b: InboundBench, id: string, pred: (state: string) => boolean, what: string, timeoutMs = 30_000) {
+  let last: Awaited<ReturnType<Gateway['outbound']['get']>> | undefined;
+  await waitFor(async () => {
+    last = await b.gw.outbound.get(b.tenant.id, id);
+    return last.rows.every((r) => pred(r.state));
+  }, timeoutMs, () => `${what} (rows: ${JSON.stringify(last?.rows.map((r) => r.state))})`);
+  return last!;
 }

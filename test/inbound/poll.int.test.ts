@@ -3,7 +3,7 @@ import { processPoll, pollSchedulerId, syncPollSchedules } from '../../src/worke
 import { inboxIdFor } from '../../src/inbound/inbox-record.ts';
 import { boxStatus } from '../../src/inbound/box-health.ts';
 import type { InboundDeps } from '../../src/inbound/inbound-deps.ts';
-import { doctors, folder, letter, receivedWebhooks, sendTampered, sendToHospital, startInboundBench, type InboundBench } from './helpers.ts';
+import { providers, folder, letter, receivedWebhooks, sendTampered, sendToHospital, startInboundBench, type InboundBench } from './helpers.ts';
 
 let b: InboundBench;
 let deps: InboundDeps;
@@ -21,7 +21,7 @@ const poll = (d: InboundDeps = deps) => processPoll({ tenantId: b.tenant.id, box
 
 describe('poll', () => {
   it('stores a GP letter decrypted with a clean verdict, announces it once and moves it to BININBOX', async () => {
-    const gp = doctors(b.sandbox)[0]!;
+    const gp = providers(b.sandbox)[0]!;
     const ehboxId = sendToHospital(b, gp, letter('a1'));
     expect(folder(b, 'INBOX')).toContain(ehboxId);
 
@@ -67,7 +67,7 @@ describe('poll', () => {
   });
 
   it('stores a tampered message flagged with an eHealth code, never dropped', async () => {
-    const gp = doctors(b.sandbox)[1]!;
+    const gp = providers(b.sandbox)[1]!;
     const ehboxId = sendTampered(b, gp, letter('t1'));
     const summary = await poll();
     expect(summary).toMatchObject({ stored: 1, flagged: 1 });
@@ -83,7 +83,7 @@ describe('poll', () => {
   });
 
   it('loses and duplicates nothing when a poll crashes after storing, before the hand-over and the move', async () => {
-    const gp = doctors(b.sandbox)[2]!;
+    const gp = providers(b.sandbox)[2]!;
     const first = sendToHospital(b, gp, letter('c1'));
     const crashing = b.inboundDeps({
       observe: (e) => {
@@ -119,7 +119,7 @@ describe('poll', () => {
   });
 
   it('never runs two polls of one box at once', async () => {
-    const gp = doctors(b.sandbox)[3]!;
+    const gp = providers(b.sandbox)[3]!;
     const ids = Array.from({ length: 12 }, (_, i) => sendToHospital(b, gp, letter(`l${i}`)));
     const [x, y] = await Promise.all([poll(), poll()]);
     // one of them held the lock; the other left a "poll again" mark and did nothing
@@ -133,7 +133,7 @@ describe('poll', () => {
   it('deletes instead of moving under the delete policy', async () => {
     await b.gw.tenancy.tenants.update(b.tenant.id, { inboxPolicy: 'delete' });
     try {
-      const gp = doctors(b.sandbox)[4]!;
+      const gp = providers(b.sandbox)[4]!;
       const ehboxId = sendToHospital(b, gp, letter('d1'));
       expect(await poll()).toMatchObject({ stored: 1, cleaned: 1 });
       expect(folder(b, 'INBOX')).not.toContain(ehboxId);

@@ -11,6 +11,7 @@ import { GatewayMetrics, safeLabel, soapOperationOf, soapStatusOf } from '../../
 import { httpMetrics, metricsRouter, startMetricsServer } from '../../src/observability/metrics-router.ts';
 import { registerQueueMetrics, QUEUE_SCRAPE_TIMEOUT_MS, type QueueLike } from '../../src/observability/queue-metrics.ts';
 import { timedSoapCall } from '../../src/observability/soap-call-hook.ts';
+import { timedCrypto } from '../../src/observability/crypto-timing-hook.ts';
 import { EhealthSoapFault, SoapTransportError } from '../../src/soap/fault.ts';
 import { SOAP_ACTIONS } from '../../src/soap/soap-actions.ts';
 
@@ -60,6 +61,23 @@ describe('GatewayMetrics', () => {
     expect(sample(text, 'ehbox_unseal_duration_seconds_count{outcome="error"}')).toBe(1);
   });
 
+  it('records seals and unseals made through the crypto hook while subscribed, and only then', async () => {
+    const m = new GatewayMetrics({ processMetrics: false });
+    expect(timedCrypto('seal', () => 'before')).toBe('before');
+    const unsubscribe = m.observeCryptoTimings();
+    expect(timedCrypto('seal', () => 'sealed')).toBe('sealed');
+    await expect(timedCrypto('unseal', async () => 'opened')).resolves.toBe('opened');
+    expect(() => timedCrypto('unseal', () => {
+      throw new Error('bad signature');
+    })).toThrow('bad signature');
+    unsubscribe();
+    timedCrypto('seal', () => 'after');
+    const text = await m.text();
+    expect(sample(text, 'ehbox_seal_duration_seconds_count{outcome="ok"}')).toBe(1);
+    expect(sample(text, 'ehbox_unseal_duration_seconds_count{outcome="ok"}')).toBe(1);
+    expect(sample(text, 'ehbox_unseal_duration_seconds_count{outcome="error"}')).toBe(1);
+  });
+
   it('records eHealth calls, e-mails and box usage', async () => {
     const m = new GatewayMetrics({ processMetrics: false });
     m.recordEhealthCall('sendMessage', 200, 0.3);
@@ -76,6 +94,24 @@ describe('GatewayMetrics', () => {
     expect(sample(text, 'ehbox_box_used_bytes{box="box-hospital"}')).toBe(1000);
     expect(sample(text, 'ehbox_box_max_bytes{box="box-hospital"}')).toBe(50000);
     expect(sample(text, 'ehbox_box_standby_messages{box="box-hospital"}')).toBe(3);
+  });
+
+  it('reads box usage at scrape time from a reader, keeping the last values when it fails', async () => {
+    const m = new GatewayMetrics({ processMetrics: false });
+    let calls = 0;
+    let fail = false;
+    m.trackBoxUsage(async () => {
+      calls++;
+      if (fail) throw new Error('redis down');
+      return [{ box: 't1:hospital', current: 10 * calls, max: 100, standBy: 0 }];
+    });
+    const first = await m.text();
+    expect(calls).toBe(1);
+    expect(sample(first, 'ehbox_box_used_bytes{box="t1:hospital"}')).toBe(10);
+    expect(sample(first, 'ehbox_box_max_bytes{box="t1:hospital"}')).toBe(100);
+    expect(sample(await m.text(), 'ehbox_box_used_bytes{box="t1:hospital"}')).toBe(20);
+    fail = true;
+    expect(sample(await m.text(), 'ehbox_box_used_bytes{box="t1:hospital"}')).toBe(20);
   });
 
   it('keeps label values to id characters', () => {

@@ -15,7 +15,7 @@ import { serializeStandalone } from '../../soap/xml.ts';
 import { validatePayload } from '../../soap/schema-validator.ts';
 import { SoapError } from '../../soap/errors.ts';
 import { decodeSoapBody, encodeSoapBody } from './soap-body.ts';
-import type { FaultInjector } from './faults.ts';
+import type { FaultDecision, FaultInjector } from './faults.ts';
 import type { TrafficRecorder } from './recorder.ts';
 
 /** Largest request the sandbox reads: a 10 MB message plus base64/MIME overhead. */
@@ -100,6 +100,47 @@ function send(res: http.ServerResponse, status: number, body: { contentType: str
   res.end(body.data);
 }
 
+/** A request that could not be turned into a call, with its envelope when it got that far (for the recording). */
+class UndecodedRequest extends Error {
+  constructor(
+    readonly reason: unknown,
+    readonly envelopeXml: string | undefined,
+  ) {
+    super('undecoded request');
+  }
+}
+
+/** Reads the HTTP request into a call of one of the service's operations. Throws UndecodedRequest. */
+async function decodeCall(req: http.IncomingMessage, service: SoapService): Promise<SoapCall> {
+  let xml: string | undefined;
+  try {
+    const raw = await readBody(req);
+    const { envelopeXml, attachments } = decodeSoapBody(String(req.headers['content-type'] ?? ''), raw, MAX_REQUEST_BYTES);
+    xml = envelopeXml;
+    const envelope = parseEnvelope(envelopeXml, { maxBytes: MAX_REQUEST_BYTES });
+    const op = operationForRequestElement(envelope.payload.namespaceURI ?? null, envelope.payload.localName ?? '');
+    if (!op || !service.operations.includes(op)) throw businessFault('UNKNOWN_OPERATION', `This endpoint has no operation for <${envelope.payload.localName}>`);
+    const action = readSoapActionHeader(req.headers.soapaction);
+    const expected = SOAP_OPERATIONS[op].action;
+    if (action && expected && action !== expected) throw businessFault('INVALID_SOAPACTION', `SOAPAction ${action} does not match ${op}`);
+    return { operation: op, envelopeXml, envelope, payload: envelope.payload, attachments };
+  } catch (err) {
+    throw new UndecodedRequest(err, xml);
+  }
+}
+
+/** Validates the payload, then lets the service answer (or answers the injected business code). */
+async function answerCall(call: SoapCall, decision: FaultDecision, service: SoapService, opts: EndpointOptions): Promise<SoapAnswer> {
+  if (opts.validateRequests) {
+    const v = validatePayload(serializeStandalone(call.payload));
+    if (!v.valid) throw businessFault('INVALID_REQUEST', `Request does not validate against the schema: ${v.errors.slice(0, 3).join('; ')}`);
+  }
+  if (decision.kind !== 'business') return service.handle(call);
+  const message = `Business error ${decision.code} (sandbox fault injection)`;
+  if (!service.statusAnswer) throw businessFault(decision.code, message);
+  return service.statusAnswer(call, decision.code, message);
+}
+
 /** Handles one POST to a SOAP endpoint. */
 export async function handleSoapRequest(req: http.IncomingMessage, res: http.ServerResponse, service: SoapService, opts: EndpointOptions): Promise<void> {
   let seq: number | undefined;
@@ -111,69 +152,42 @@ export async function handleSoapRequest(req: http.IncomingMessage, res: http.Ser
     if (seq !== undefined) opts.recorder?.writeResponse(seq, operation, envelopeXml);
     send(res, status, encodeSoapBody(envelopeXml, attachments ?? []));
   };
-  let call: SoapCall;
-  let requestXml: string | undefined;
-  try {
-    const raw = await readBody(req);
-    const { envelopeXml, attachments } = decodeSoapBody(String(req.headers['content-type'] ?? ''), raw, MAX_REQUEST_BYTES);
-    requestXml = envelopeXml;
-    const envelope = parseEnvelope(envelopeXml, { maxBytes: MAX_REQUEST_BYTES });
-    const op = operationForRequestElement(envelope.payload.namespaceURI ?? null, envelope.payload.localName ?? '');
-    if (!op || !service.operations.includes(op)) throw businessFault('UNKNOWN_OPERATION', `This endpoint has no operation for <${envelope.payload.localName}>`);
-    operation = op;
-    const action = readSoapActionHeader(req.headers.soapaction);
-    const expected = SOAP_OPERATIONS[op].action;
-    if (action && expected && action !== expected) throw businessFault('INVALID_SOAPACTION', `SOAPAction ${action} does not match ${op}`);
-    call = { operation: op, envelopeXml, envelope, payload: envelope.payload, attachments };
-  } catch (err) {
-    if (requestXml !== undefined) record(requestXml);
+  const replyFault = (err: unknown) => {
     const f = toFault(err);
     reply(f.httpStatus, buildFaultEnvelope(f.fault));
-    return;
+  };
+  let call: SoapCall;
+  try {
+    call = await decodeCall(req, service);
+  } catch (err) {
+    const u = err as UndecodedRequest;
+    if (u.envelopeXml !== undefined) record(u.envelopeXml);
+    return replyFault(u.reason);
   }
-
+  operation = call.operation;
   record(call.envelopeXml);
+
   const decision = opts.faults.decide(call.operation);
   if (decision.latencyMs > 0) await new Promise((r) => setTimeout(r, decision.latencyMs));
   switch (decision.kind) {
     case 'hang':
-      opts.onHang(res);
-      return;
+      return opts.onHang(res);
     case 'drop':
-      req.socket.destroy();
-      return;
+      return void req.socket.destroy();
     case 'http-503':
       res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' });
-      res.end('Service temporarily unavailable (sandbox fault injection)');
-      return;
+      return void res.end('Service temporarily unavailable (sandbox fault injection)');
     case 'system-error':
-      reply(500, buildFaultEnvelope(systemFault('Temporary failure (sandbox fault injection)', true)));
-      return;
+      return reply(500, buildFaultEnvelope(systemFault('Temporary failure (sandbox fault injection)', true)));
     default:
       break;
   }
-
   try {
-    if (opts.validateRequests) {
-      const v = validatePayload(serializeStandalone(call.payload));
-      if (!v.valid) throw businessFault('INVALID_REQUEST', `Request does not validate against the schema: ${v.errors.slice(0, 3).join('; ')}`);
-    }
-    let answer: SoapAnswer;
-    if (decision.kind === 'business') {
-      const message = `Business error ${decision.code} (sandbox fault injection)`;
-      if (!service.statusAnswer) throw businessFault(decision.code, message);
-      answer = service.statusAnswer(call, decision.code, message);
-    } else {
-      answer = await service.handle(call);
-    }
-    if ('fault' in answer) {
-      reply(answer.httpStatus ?? 500, buildFaultEnvelope(answer.fault));
-      return;
-    }
+    const answer = await answerCall(call, decision, service, opts);
+    if ('fault' in answer) return reply(answer.httpStatus ?? 500, buildFaultEnvelope(answer.fault));
     reply(200, buildEnvelope({ body: answer.payloadXml }), answer.attachments);
   } catch (err) {
-    const f = toFault(err);
-    reply(f.httpStatus, buildFaultEnvelope(f.fault));
+    replyFault(err);
   }
 }
 
