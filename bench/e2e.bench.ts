@@ -11,6 +11,7 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { startSandbox } from '../src/sandbox/sandbox.ts';
+import { senderBoxForParty } from '../src/main/demo-tenant.ts';
 import { startGateway } from '../src/main/gateway.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { messageState } from '../src/outbound/message-store.ts';
@@ -52,15 +53,7 @@ async function main() {
   const gw = await startGateway(config, { api: true, workers: ['resolve', 'deliver', 'cleanup', 'webhook'], sandbox: false }, () => {}, { sandbox });
   const tenant = await gw.tenancy.tenants.create({ name: 'Bench hospital' });
   const hospital = sandbox.directory.parties.find((p) => p.quality === 'HOSPITAL')!;
-  const m = sandbox.material.parties.get(hospital.name)!;
-  await gw.tenancy.boxes.create(tenant.id, {
-    keystorePath: path.join(m.dir, 'keystore.p12'),
-    passwordRef: { file: path.join(m.dir, 'password') },
-    box: { id: hospital.boxes[0]!.id, type: 'NIHII', subType: 'HOSPITAL', quality: 'HOSPITAL' },
-    quality: 'hospital',
-    identityType: hospital.certIdentity.type,
-    identityId: hospital.certIdentity.id,
-  });
+  await gw.tenancy.boxes.create(tenant.id, senderBoxForParty(sandbox, hospital));
   const { apiKey } = await gw.tenancy.apiKeys.create(tenant.id);
   const doctors = sandbox.directory.parties.filter((p) => p.quality === 'DOCTOR' && p.etk === 'valid' && !p.outOfOffice);
   const body = (i: number) =>

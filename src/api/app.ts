@@ -20,6 +20,7 @@ import { groupsRouter } from './routes/groups.ts';
 import { healthRouter, type HealthCheck } from './routes/health.ts';
 import { messagesRouter } from './routes/messages.ts';
 import { docsRouter } from './routes/docs.ts';
+import { boxesPollRouter, inboxRouter, type BoxesPollDeps, type InboxApiDeps } from './routes/inbox.ts';
 import { httpMetrics, metricsRouter } from '../observability/metrics-router.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 
@@ -40,6 +41,8 @@ export interface ApiDeps {
   logger?: Logger | undefined;
   /** ADMIN_API_KEY, for the admin routes; none are served by this module yet, so it is only carried. */
   adminKey?: string | undefined;
+  /** The inbox (`/v1/inbox`) and poll-now (`POST /v1/boxes/:id/poll`) routes, when inbound runs. */
+  inbox?: (InboxApiDeps & BoxesPollDeps) | undefined;
   /** Prometheus metrics (`/metrics`, HTTP request metrics). */
   metrics?: GatewayMetrics | undefined;
   /** Readiness check (`/readyz`); default: Redis (and the queues' connection) answer PING. */
@@ -90,6 +93,10 @@ export function createApp(deps: ApiDeps): Express {
   v1.use(authenticate({ tenancy: deps.tenancy, redis: deps.redis, redisPrefix: deps.redisPrefix ?? DEFAULT_REDIS_PREFIX }));
   v1.use('/messages', messagesRouter(deps.outbound));
   v1.use('/groups', groupsRouter(deps.tenancy));
+  if (deps.inbox) {
+    v1.use('/inbox', inboxRouter(deps.inbox));
+    v1.use('/boxes', boxesPollRouter(deps.inbox));
+  }
   v1.use('/boxes', boxesRouter(deps.tenancy));
   app.use('/v1', v1);
 

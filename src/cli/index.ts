@@ -12,6 +12,8 @@ import { registerSandboxCommands } from './sandbox-commands.ts';
 import { registerEhealthCommands } from './ehealth-commands.ts';
 import { registerEhboxCommands } from './ehbox-commands.ts';
 import { registerRunCommands } from './run-commands.ts';
+import { registerSendCommands } from './send-commands.ts';
+import { registerAdminCommands } from './admin-commands.ts';
 
 /** Builds the root program with every subcommand registered. */
 export function buildProgram(): Command {
@@ -27,6 +29,8 @@ export function buildProgram(): Command {
   registerEhealthCommands(program);
   registerEhboxCommands(program);
   registerRunCommands(program);
+  registerSendCommands(program);
+  registerAdminCommands(program);
   for (const cmd of program.commands) applyExitOverride(cmd);
   return program;
 }

@@ -51,8 +51,12 @@ function sandboxBase(config: Config, sandboxUrl: string | undefined): string {
  * when it listens on port 0), else EHEALTH_SANDBOX_URL, else HOST:SANDBOX_PORT.
  */
 export function ehealthEndpoints(config: Config, sandboxUrl?: string): Readonly<EhealthEndpoints> {
-  const base = (config.EHEALTH_ENV === 'sandbox' ? sandboxBase(config, sandboxUrl) : EHEALTH_BASE_URLS[config.EHEALTH_ENV])
-    .replace(/\/+$/, '');
+  return endpointsAt(config.EHEALTH_ENV === 'sandbox' ? sandboxBase(config, sandboxUrl) : EHEALTH_BASE_URLS[config.EHEALTH_ENV]);
+}
+
+/** Every service's endpoint under one base URL (the sandbox, or a platform host). */
+export function endpointsAt(baseUrl: string): Readonly<EhealthEndpoints> {
+  const base = baseUrl.replace(/\/+$/, '');
   return Object.freeze({
     sts: base + EHEALTH_PATHS.sts,
     ehboxPublication: base + EHEALTH_PATHS.ehboxPublication,

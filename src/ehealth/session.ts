@@ -10,41 +10,9 @@ import { postSoap, type SoapHttpResponse } from '../soap/http.ts';
 import { signWithSamlHok } from '../soap/wssec.ts';
 import type { StsClient } from '../sts/sts-client.ts';
 
-/** The eHealth service URLs one configuration talks to. */
-export interface EhealthEndpoints {
-  sts: string;
-  ehboxPublication: string;
-  ehboxConsultation: string;
-  etkDepot: string;
-  addressbook: string;
-}
-
-/** Paths of the services on the platform (and on the sandbox). */
-export const EHEALTH_PATHS: EhealthEndpoints = {
-  sts: '/IAM/Saml11TokenService/Legacy/v1',
-  ehboxPublication: '/ehBoxPublication/v3',
-  ehboxConsultation: '/ehBoxConsultation/v3',
-  etkDepot: '/EtkDepot/v1',
-  addressbook: '/AddressBook/v1',
-};
-
-/** Endpoints under one base URL (the sandbox, or a platform host). */
-export function endpointsAt(baseUrl: string): EhealthEndpoints {
-  const base = baseUrl.replace(/\/+$/, '');
-  return {
-    sts: base + EHEALTH_PATHS.sts,
-    ehboxPublication: base + EHEALTH_PATHS.ehboxPublication,
-    ehboxConsultation: base + EHEALTH_PATHS.ehboxConsultation,
-    etkDepot: base + EHEALTH_PATHS.etkDepot,
-    addressbook: base + EHEALTH_PATHS.addressbook,
-  };
-}
-
+export { EHEALTH_PATHS, endpointsAt, type EhealthEndpoints } from '../config/ehealth-endpoints.ts';
 /** The acceptance and production hosts (PROTOCOL.md §1.2). */
-export const PLATFORM_BASE_URLS = {
-  acceptance: 'https://services-acpt.ehealth.fgov.be',
-  production: 'https://services.ehealth.fgov.be',
-} as const;
+export { EHEALTH_BASE_URLS as PLATFORM_BASE_URLS } from '../config/ehealth-endpoints.ts';
 
 /** Default time for one eHealth call. */
 export const DEFAULT_EHEALTH_TIMEOUT_MS = 30_000;

@@ -8,6 +8,7 @@ import type { Config } from '../config/config.ts';
 import { createApp } from '../api/app.ts';
 import type { Gateway } from './gateway.ts';
 import { pingRedis } from '../storage/redis.ts';
+import { createInboxApiDeps } from '../inbound/inbound-deps.ts';
 
 /** Listens and returns the URL and a close function. */
 export async function startApi(config: Config, gw: Gateway): Promise<{ url: string; close(): Promise<void> }> {
@@ -18,6 +19,7 @@ export async function startApi(config: Config, gw: Gateway): Promise<{ url: stri
     redisPrefix: config.REDIS_PREFIX,
     logger: gw.logger,
     metrics: gw.metrics,
+    inbox: createInboxApiDeps({ redis: gw.redis, prefix: config.REDIS_PREFIX, blobs: gw.deps.staging.blobs, queues: gw.deps.queues, tenancy: gw.tenancy }),
     queues: gw.deps.queues,
     adminKey: config.ADMIN_API_KEY,
     health: async () => {

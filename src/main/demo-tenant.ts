@@ -8,6 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Sandbox } from '../sandbox/sandbox.ts';
 import type { TenancyStores } from '../tenancy/tenancy.ts';
+import type { SenderBoxInput } from '../tenancy/sender-box-store.ts';
+import type { Party } from '../sandbox/directory/party.ts';
 
 /** What the demo set-up produced. */
 export interface DemoTenant {
@@ -15,6 +17,22 @@ export interface DemoTenant {
   apiKey: string;
   boxId: string;
   hospital: string;
+}
+
+/** The sender box of a seeded sandbox party (its keystore and password file under the sandbox data dir). */
+export function senderBoxForParty(sandbox: Sandbox, party: Party): SenderBoxInput {
+  const material = sandbox.material.parties.get(party.name);
+  if (!material) throw new Error(`no sandbox material for ${party.name}`);
+  const box = party.boxes[0]!;
+  return {
+    label: party.displayName,
+    keystorePath: path.resolve(material.dir, 'keystore.p12'),
+    passwordRef: { file: path.resolve(material.dir, 'password') },
+    box: { id: box.id, type: box.type as 'NIHII', subType: box.subType, quality: party.quality },
+    quality: party.quality.toLowerCase(),
+    identityType: party.certIdentity.type,
+    identityId: party.certIdentity.id,
+  };
 }
 
 /** Creates (or finds again) the demo tenant. */
@@ -29,15 +47,7 @@ export async function ensureDemoTenant(dataDir: string, sandbox: Sandbox, tenanc
     if (record && boxes[0]) return { tenantId: record.tenantId, apiKey, boxId: boxes[0].id, hospital: hospital.name };
   }
   const tenant = await tenancy.tenants.create({ name: `Demo: ${hospital.displayName}` });
-  const box = await tenancy.boxes.create(tenant.id, {
-    label: hospital.displayName,
-    keystorePath: path.resolve(material.dir, 'keystore.p12'),
-    passwordRef: { file: path.resolve(material.dir, 'password') },
-    box: { id: hospital.boxes[0]!.id, type: hospital.boxes[0]!.type as 'NIHII', subType: hospital.boxes[0]!.subType, quality: hospital.quality },
-    quality: 'hospital',
-    identityType: hospital.certIdentity.type,
-    identityId: hospital.certIdentity.id,
-  });
+  const box = await tenancy.boxes.create(tenant.id, senderBoxForParty(sandbox, hospital));
   const { apiKey } = await tenancy.apiKeys.create(tenant.id, { label: 'demo' });
   fs.mkdirSync(dataDir, { recursive: true });
   fs.writeFileSync(keyFile, apiKey + '\n', { mode: 0o600 });

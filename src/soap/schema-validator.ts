@@ -11,18 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { XmlDocument, XsdValidator } from 'libxml2-wasm';
 import { xmlRegisterFsInputProviders } from 'libxml2-wasm/lib/nodejs.mjs';
-import { SCHEMA_DIR } from './xsd-validator.ts';
-import { NS } from './namespaces.ts';
-
-/** Entry schemas of the bundle: namespace → path under SCHEMA_DIR. */
-const ENTRIES: readonly (readonly [string, string])[] = [
-  [NS.ehboxPublication, 'ehealth-ehbox/XSD/ehealth-ehBox-publication-schema-protocol-3_0.xsd'],
-  [NS.ehboxConsultation, 'ehealth-ehbox/XSD/ehealth-ehBox-consultation-schema-protocol-3_0.xsd'],
-  [NS.addressbookProtocol, 'ehealth-addressbook/XSD/ehealth-addressbook-protocol-1_1.xsd'],
-  [NS.etkDepot, 'ehealth-etee/XSD/ehealth-etkdepot-schema-protocol-1_0.xsd'],
-  [NS.soaErrors, 'ehealth-errors/XSD/ehealth-errors-schema-soa-1_1.xsd'],
-  [NS.samlp, 'external/XSD/oasis-sstc-saml-schema-protocol-1.1.xsd'],
-];
+import { ENTRY_SCHEMAS, SCHEMA_DIR } from './xsd-validator.ts';
 
 /** Outcome of validating one payload. */
 export interface PayloadValidation {
@@ -35,7 +24,7 @@ let validator: XsdValidator | undefined;
 function bundle(): XsdValidator {
   if (validator) return validator;
   xmlRegisterFsInputProviders();
-  const imports = ENTRIES.map(([ns, rel]) => `<xs:import namespace="${ns}" schemaLocation="${path.join(SCHEMA_DIR, rel)}"/>`).join('');
+  const imports = ENTRY_SCHEMAS.map(([ns, rel]) => `<xs:import namespace="${ns}" schemaLocation="${path.join(SCHEMA_DIR, rel)}"/>`).join('');
   const xsd = `<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:ehbox-bridge:bundle">${imports}</xs:schema>`;
   const url = path.join(SCHEMA_DIR, 'ehbox-bridge-bundle.xsd');
   if (!fs.existsSync(SCHEMA_DIR)) throw new Error(`schemas not found at ${SCHEMA_DIR}`);

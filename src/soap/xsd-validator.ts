@@ -44,7 +44,7 @@ const MAX_ERRORS_PER_DOC = 50;
 export const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
 
 /** Entry schemas imported by the bundle: namespace → path relative to SCHEMA_DIR. */
-const ENTRY_SCHEMAS: readonly (readonly [string, string])[] = [
+export const ENTRY_SCHEMAS: readonly (readonly [string, string])[] = [
   [NS.ehboxPublication, 'ehealth-ehbox/XSD/ehealth-ehBox-publication-schema-protocol-3_0.xsd'],
   [NS.ehboxConsultation, 'ehealth-ehbox/XSD/ehealth-ehBox-consultation-schema-protocol-3_0.xsd'],
   [NS.addressbookProtocol, 'ehealth-addressbook/XSD/ehealth-addressbook-protocol-1_1.xsd'],

@@ -103,6 +103,8 @@ export async function processDeliver(data: JobData<'deliver'>, deps: OutboundDep
     return;
   }
   try {
+    // `sealing` before any work, so that a crash here is visible (and recovered) like one while sending
+    for (const r of rows) await deps.store.updateRow(m.meta.id, r.idx, { state: 'sealing' });
     const sender = await deps.senders.get(box);
     const plain = await deps.staging.load(m.meta);
     const prepared = m.meta.encrypted ? await loadPrepared(deps.staging, m.meta.id, plain, true, sender.session.keystore.authentication) : prepareMessage(plain, { encrypted: false });

@@ -56,6 +56,21 @@ export function jobId(...parts: (string | number)[]): string {
   return parts.join('.');
 }
 
+/**
+ * How long a worker holds a job's lock, and how often workers look for jobs
+ * whose holder died (BullMQ defaults: 30 s each). `EHBOX_WORKER_LOCK_MS`
+ * (≥ MIN_WORKER_LOCK_MS) shortens both, so crash-recovery tests finish in
+ * seconds; production keeps the defaults.
+ */
+export function workerLockOptions(env: NodeJS.ProcessEnv = process.env): Pick<WorkerOptions, 'lockDuration' | 'stalledInterval'> {
+  const ms = Number(env.EHBOX_WORKER_LOCK_MS);
+  if (!Number.isInteger(ms) || ms < MIN_WORKER_LOCK_MS) return {};
+  return { lockDuration: ms, stalledInterval: ms };
+}
+
+/** Below this a busy event loop could miss a lock renewal and stall a healthy job. */
+export const MIN_WORKER_LOCK_MS = 1000;
+
 /** Opens queues and runs workers over one Redis connection configuration. */
 export class QueueRegistry {
   private readonly queues = new Map<QueueName, Queue>();
@@ -96,7 +111,7 @@ export class QueueRegistry {
         const data = JOB_SCHEMAS[name].parse(job.data) as JobData<Q>;
         await processor(data, job);
       },
-      { connection: this.workerConnection, prefix: this.prefix, ...opts },
+      { connection: this.workerConnection, prefix: this.prefix, ...workerLockOptions(), ...opts },
     );
     this.workers.push(worker);
     this.onWorker?.(worker, name);

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
+import { senderBoxForParty } from '../../src/main/demo-tenant.ts';
 import { startGateway, type Gateway } from '../../src/main/gateway.ts';
 import { messageInputSchema } from '../../src/outbound/message-input.ts';
 import { messageState } from '../../src/outbound/message-store.ts';
@@ -26,17 +27,9 @@ beforeAll(async () => {
   const config = testConfig({ ...s3.settings, REDIS_PREFIX: redis.prefix });
   gw = await startGateway(config, { api: false, workers: ['resolve', 'deliver', 'cleanup'], sandbox: false }, () => {}, { sandbox });
   const hospital = partyWith(sandbox, 'HOSPITAL');
-  const m = sandbox.material.parties.get(hospital.name)!;
   const tenant = await gw.tenancy.tenants.create({ name: 'Pipeline test hospital' });
   tenantId = tenant.id;
-  await gw.tenancy.boxes.create(tenant.id, {
-    keystorePath: path.join(m.dir, 'keystore.p12'),
-    passwordRef: { file: path.join(m.dir, 'password') },
-    box: { id: hospital.boxes[0]!.id, type: 'NIHII', subType: 'HOSPITAL', quality: 'HOSPITAL' },
-    quality: 'hospital',
-    identityType: hospital.certIdentity.type,
-    identityId: hospital.certIdentity.id,
-  });
+  await gw.tenancy.boxes.create(tenant.id, senderBoxForParty(sandbox, hospital));
 }, 120_000);
 
 afterAll(async () => {
