@@ -23,6 +23,8 @@ import { docsRouter } from './routes/docs.ts';
 import { boxesPollRouter, inboxRouter, type BoxesPollDeps, type InboxApiDeps } from './routes/inbox.ts';
 import { httpMetrics, metricsRouter } from '../observability/metrics-router.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
+import { dashboardRouter } from '../ui/dashboard-router.ts';
+import type { DashboardDeps } from '../ui/dashboard-data.ts';
 
 /** REDIS_PREFIX's default, for callers that do not pass one. */
 const DEFAULT_REDIS_PREFIX = 'ehbox:';
@@ -49,6 +51,8 @@ export interface ApiDeps {
   health?: HealthCheck | undefined;
   /** express `trust proxy` (default false: the socket address identifies the client for rate limiting). */
   trustProxy?: boolean | number | string | undefined;
+  /** The operators' dashboard at `/ui` (served only when given). */
+  dashboard?: DashboardDeps | undefined;
 }
 
 function defaultHealth(deps: ApiDeps): HealthCheck {
@@ -99,6 +103,7 @@ export function createApp(deps: ApiDeps): Express {
   }
   v1.use('/boxes', boxesRouter(deps.tenancy));
   app.use('/v1', v1);
+  if (deps.dashboard) app.use('/ui', dashboardRouter(deps.dashboard));
 
   app.use(notFound());
   app.use(errorHandler(logger));

@@ -5,7 +5,8 @@
  * test CA hands out files that Java, OpenSSL and we all read.
  */
 import * as asn1js from 'asn1js';
-import { createHash, createPublicKey, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { systemRandom, type RandomSource } from './drbg.ts';
 import * as pkijs from 'pkijs';
 import { CryptoError } from './errors.ts';
 import { computeMac, legacyPbeEncrypt, MAX_PBE_ITERATIONS, PBE_OID, SHA1_OID, bmpPassword } from './pbe-legacy.ts';
@@ -112,6 +113,8 @@ export interface WriteKeystoreOptions {
   keyIterations?: number;
   macIterations?: number;
   certIterations?: number;
+  /** Where salts come from (default the OS CSPRNG); a seeded source makes the file reproducible. */
+  random?: RandomSource;
 }
 
 const node = {
@@ -148,8 +151,8 @@ function safeBag(type: string, value: asn1js.BaseBlock, attrs: BagAttributes | u
 }
 
 /** AlgorithmIdentifier and ciphertext of a legacy PKCS#12 PBE encryption with a fresh salt. */
-function encryptLegacy(oid: string, password: string, iterations: number, plain: Uint8Array): { algorithm: asn1js.Sequence; data: Uint8Array } {
-  const salt = randomBytes(SALT_BYTES);
+function encryptLegacy(oid: string, password: string, iterations: number, plain: Uint8Array, random: RandomSource): { algorithm: asn1js.Sequence; data: Uint8Array } {
+  const salt = random.bytes(SALT_BYTES);
   const data = legacyPbeEncrypt(oid, password, salt, iterations, plain);
   return { algorithm: node.seq(node.oid(oid), node.seq(node.octets(salt), node.int(iterations))), data };
 }
@@ -206,6 +209,7 @@ export function writeKeystore(entries: KeystoreEntryInput[], password: string, o
   const keyIterations = checkIterations('keyIterations', options.keyIterations);
   const certIterations = checkIterations('certIterations', options.certIterations);
   const macIterations = checkIterations('macIterations', options.macIterations);
+  const random = options.random ?? systemRandom();
   const localKeyIds = validateEntries(entries);
 
   const certs = new Map<string, { der: Uint8Array; attrs?: BagAttributes }>();
@@ -222,7 +226,7 @@ export function writeKeystore(entries: KeystoreEntryInput[], password: string, o
   const certBags = [...certs.values()].map(({ der: certDer, attrs }) =>
     safeBag(P12_OID.certBag, node.seq(node.oid(P12_OID.x509Certificate), node.explicit0(node.octets(certDer))), attrs),
   );
-  const certSafe = encryptLegacy(PBE_OID.sha1Rc2_40, password, certIterations, der(node.seq(...certBags)));
+  const certSafe = encryptLegacy(PBE_OID.sha1Rc2_40, password, certIterations, der(node.seq(...certBags)), random);
   const encryptedContent = new asn1js.Primitive({ idBlock: { tagClass: 3, tagNumber: 0 }, valueHex: certSafe.data });
   const certContentInfo = node.seq(
     node.oid(P12_OID.encryptedData),
@@ -231,7 +235,7 @@ export function writeKeystore(entries: KeystoreEntryInput[], password: string, o
 
   const keyBags = entries.map((entry, i) => {
     const pkcs8 = entry.privateKey.export({ type: 'pkcs8', format: 'der' });
-    const shrouded = encryptLegacy(PBE_OID.sha1TripleDes3Key, password, keyIterations, pkcs8);
+    const shrouded = encryptLegacy(PBE_OID.sha1TripleDes3Key, password, keyIterations, pkcs8, random);
     return safeBag(P12_OID.shroudedKeyBag, node.seq(shrouded.algorithm, node.octets(shrouded.data)), {
       alias: entry.alias,
       localKeyId: localKeyIds[i]!,
@@ -240,7 +244,7 @@ export function writeKeystore(entries: KeystoreEntryInput[], password: string, o
   const keyContentInfo = node.seq(node.oid(P12_OID.data), node.explicit0(node.octets(der(node.seq(...keyBags)))));
 
   const authSafe = der(node.seq(certContentInfo, keyContentInfo));
-  const macSalt = randomBytes(SALT_BYTES);
+  const macSalt = random.bytes(SALT_BYTES);
   const mac = computeMac(SHA1_OID, bmpPassword(password), macSalt, macIterations, authSafe);
   const macData = node.seq(node.seq(node.seq(node.oid(SHA1_OID), new asn1js.Null()), node.octets(mac)), node.octets(macSalt), node.int(macIterations));
   return der(node.seq(node.int(3), node.seq(node.oid(P12_OID.data), node.explicit0(node.octets(authSafe))), macData));

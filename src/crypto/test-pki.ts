@@ -319,7 +319,7 @@ async function writeHolder(ca: TestCa, spec: HolderSpec, options: InitTestPkiOpt
     identity,
     issued,
   };
-  await writePrivate(holder.keystore, writeKeystore(issued.keystoreEntries, password));
+  await writePrivate(holder.keystore, writeKeystore(issued.keystoreEntries, password, { random: rng }));
   await writePrivate(holder.passwordFile, password);
   await writeFile(holder.etk, issued.etk);
   await writeFile(holder.identityFile, JSON.stringify(identity, null, 2) + '\n');

@@ -8,6 +8,7 @@ import type { Config } from '../config/config.ts';
 import { createApp } from '../api/app.ts';
 import type { Gateway } from './gateway.ts';
 import { pingRedis } from '../storage/redis.ts';
+import { dashboardDeps } from '../ui/dashboard-deps.ts';
 import { createInboxApiDeps } from '../inbound/inbound-deps.ts';
 
 /** Listens and returns the URL and a close function. */
@@ -22,6 +23,7 @@ export async function startApi(config: Config, gw: Gateway): Promise<{ url: stri
     inbox: createInboxApiDeps({ redis: gw.redis, prefix: config.REDIS_PREFIX, blobs: gw.deps.staging.blobs, queues: gw.deps.queues, tenancy: gw.tenancy }),
     queues: gw.deps.queues,
     adminKey: config.ADMIN_API_KEY,
+    dashboard: dashboardDeps(gw),
     health: async () => {
       const out: Record<string, string> = {};
       // readiness is unauthenticated: say what is down, never where it is

@@ -2,14 +2,25 @@
  * Shared XML-Signature plumbing for WS-Security and SAML signatures: key
  * normalisation, the algorithm allow-lists, reading a SignedInfo without
  * trusting it, the document-wide id index that defeats wrapping attacks,
- * and the call into xml-crypto for the cryptographic check.
+ * and the cryptographic check and signature building on our own DOM (ids
+ * resolved through that index, never by XPath), with xml-crypto's
+ * ExclusiveCanonicalization doing the canonicalization.
  */
-import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import type { Element } from '@xmldom/xmldom';
-import { SignedXml } from 'xml-crypto';
+import {
+  X509Certificate,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  sign as signRaw,
+  timingSafeEqual,
+  verify as verifyRaw,
+  type KeyObject,
+} from 'node:crypto';
+import type { Element, Node } from '@xmldom/xmldom';
+import { ExclusiveCanonicalization } from 'xml-crypto';
 import { SoapError, describeError } from './errors.ts';
 import { DSIG, NS } from './namespaces.ts';
-import { attr, children } from './xml.ts';
+import { attr, children, escapeAttr, parseXml, text } from './xml.ts';
 
 /** Signature algorithms we emit or accept (RSA; PROTOCOL.md §1.7, §2: RSA-SHA1 on legacy STS requests). */
 export const SIGNATURE_ALGORITHMS = { 'rsa-sha1': DSIG.rsaSha1, 'rsa-sha256': DSIG.rsaSha256, 'rsa-sha512': DSIG.rsaSha512 } as const;
@@ -56,31 +67,68 @@ export function certDerToPem(der: Uint8Array): string {
   return `-----BEGIN CERTIFICATE-----\n${b64}-----END CERTIFICATE-----\n`;
 }
 
-/** What a ds:SignedInfo claims, read from our own DOM before anything is trusted. */
-export interface SignedInfoSummary {
-  c14n: string;
-  signatureMethod: string;
-  references: { uri: string; transforms: string[]; digestMethod: string }[];
+/** One ds:Reference as SignedInfo states it. */
+export interface SignedReference {
+  uri: string;
+  transforms: string[];
+  digestMethod: string;
+  /** Base64 text of ds:DigestValue. */
+  digestValue: string;
+  /** PrefixList of the exc-c14n transform's InclusiveNamespaces (empty when absent). */
+  prefixList: string[];
 }
 
-/** Reads SignedInfo; undefined when its structure is not XML-DSig. */
+/** What a ds:SignedInfo claims, read from our own DOM before anything is trusted. */
+export interface SignedInfoSummary {
+  /** The ds:SignedInfo element itself (canonicalised for the SignatureValue check). */
+  element: Element;
+  c14n: string;
+  signatureMethod: string;
+  references: SignedReference[];
+}
+
+const SIGNED_INFO_CHILDREN = ['CanonicalizationMethod', 'SignatureMethod', 'Reference'];
+const algo = (el: Element | undefined): string | undefined => (el ? attr(el, null, 'Algorithm') : undefined);
+
+function readReference(ref: Element): SignedReference | undefined {
+  const digestMethods = children(ref, NS.ds, 'DigestMethod');
+  const digestValues = children(ref, NS.ds, 'DigestValue');
+  const digestMethod = algo(digestMethods[0]);
+  if (!digestMethod || digestMethods.length !== 1 || digestValues.length !== 1) return undefined;
+  const transformsEls = children(ref, NS.ds, 'Transforms');
+  if (transformsEls.length > 1) return undefined;
+  const transformEls = transformsEls[0] ? children(transformsEls[0], NS.ds, 'Transform') : [];
+  const prefixList = transformEls
+    .filter((t) => algo(t) === DSIG.excC14n)
+    .flatMap((t) => children(t, DSIG.excC14n, 'InclusiveNamespaces'))
+    .flatMap((n) => (attr(n, null, 'PrefixList') ?? '').split(/\s+/))
+    .filter((p) => p.length > 0);
+  const transforms = transformEls.map((t) => algo(t) ?? '');
+  return { uri: attr(ref, null, 'URI') ?? '', transforms, digestMethod, digestValue: text(digestValues[0]) ?? '', prefixList };
+}
+
+/**
+ * Reads SignedInfo; undefined when its structure is not XML-DSig (exactly
+ * CanonicalizationMethod, SignatureMethod, then one or more Reference).
+ */
 export function readSignedInfo(signature: Element): SignedInfoSummary | undefined {
   const infos = children(signature, NS.ds, 'SignedInfo');
   if (infos.length !== 1) return undefined;
   const info = infos[0]!;
-  const algo = (el: Element | undefined): string | undefined => (el ? attr(el, null, 'Algorithm') : undefined);
-  const c14n = algo(children(info, NS.ds, 'CanonicalizationMethod')[0]);
-  const signatureMethod = algo(children(info, NS.ds, 'SignatureMethod')[0]);
-  if (!c14n || !signatureMethod) return undefined;
-  const references: SignedInfoSummary['references'] = [];
-  for (const ref of children(info, NS.ds, 'Reference')) {
-    const digestMethod = algo(children(ref, NS.ds, 'DigestMethod')[0]);
-    if (!digestMethod) return undefined;
-    const transformsEl = children(ref, NS.ds, 'Transforms')[0];
-    const transforms = transformsEl ? children(transformsEl, NS.ds, 'Transform').map((t) => algo(t) ?? '') : [];
-    references.push({ uri: attr(ref, null, 'URI') ?? '', transforms, digestMethod });
+  const parts = children(info);
+  if (parts.some((p) => p.namespaceURI !== NS.ds || !SIGNED_INFO_CHILDREN.includes(p.localName ?? ''))) return undefined;
+  const c14nEls = children(info, NS.ds, 'CanonicalizationMethod');
+  const methodEls = children(info, NS.ds, 'SignatureMethod');
+  const c14n = algo(c14nEls[0]);
+  const signatureMethod = algo(methodEls[0]);
+  if (!c14n || !signatureMethod || c14nEls.length !== 1 || methodEls.length !== 1) return undefined;
+  const references: SignedReference[] = [];
+  for (const refEl of children(info, NS.ds, 'Reference')) {
+    const ref = readReference(refEl);
+    if (!ref) return undefined;
+    references.push(ref);
   }
-  return { c14n, signatureMethod, references };
+  return references.length > 0 ? { element: info, c14n, signatureMethod, references } : undefined;
 }
 
 /** Returns a reason when SignedInfo uses an algorithm outside the allow-lists, else undefined. */
@@ -119,18 +167,149 @@ export function indexIds(root: Element, names: readonly string[] = ID_ATTRIBUTE_
   return { ids };
 }
 
-/**
- * The cryptographic check, delegated to xml-crypto: digests of every
- * reference and the SignatureValue over the exc-c14n SignedInfo, with the
- * given key only (KeyInfo certificates are never trusted implicitly).
- * `xml` must be the exact document `signature` belongs to.
- */
-export function xmlCryptoCheck(signature: Element, xml: string, key: KeyObject, idAttribute?: string): { ok: true } | { ok: false; message: string } {
-  try {
-    const verifier = new SignedXml({ publicCert: key, getCertFromKeyInfo: () => null, ...(idAttribute ? { idAttribute } : {}) });
-    verifier.loadSignature(signature as unknown as Parameters<SignedXml['loadSignature']>[0]);
-    return verifier.checkSignature(xml) ? { ok: true } : { ok: false, message: 'a reference digest does not match' };
-  } catch (err) {
-    return { ok: false, message: describeError(err).replace(/the signature value \S+ is incorrect/, 'the signature value is incorrect') };
+/** Hash functions behind the allow-listed digest and signature algorithm URIs. */
+const HASH_OF: Readonly<Record<string, string>> = {
+  [DSIG.sha1]: 'sha1',
+  [DSIG.sha256]: 'sha256',
+  [DSIG.sha512]: 'sha512',
+  [DSIG.rsaSha1]: 'sha1',
+  [DSIG.rsaSha256]: 'sha256',
+  [DSIG.rsaSha512]: 'sha512',
+};
+
+/** xml-crypto's canonicaliser; it keeps no state between calls. */
+const EXC_C14N = new ExclusiveCanonicalization();
+type C14nInput = Parameters<ExclusiveCanonicalization['process']>[0];
+
+/** Namespace bindings visible at `el` from its ancestors (nearest wins), as exc-c14n's InclusiveNamespaces needs them. */
+function ancestorNamespaces(el: Element): { prefix: string; namespaceURI: string }[] {
+  const seen = new Set<string>([el.prefix ?? '']);
+  for (let i = 0; i < el.attributes.length; i++) {
+    const a = el.attributes.item(i);
+    if (a?.namespaceURI === NS.xmlns) seen.add(a.prefix === 'xmlns' ? (a.localName ?? '') : '');
   }
+  const out: { prefix: string; namespaceURI: string }[] = [];
+  for (let p = el.parentNode; p && p.nodeType === 1; p = p.parentNode) {
+    const anc = p as Element;
+    for (let i = 0; i < anc.attributes.length; i++) {
+      const a = anc.attributes.item(i);
+      if (!a || a.namespaceURI !== NS.xmlns) continue;
+      const prefix = a.prefix === 'xmlns' ? (a.localName ?? '') : '';
+      if (seen.has(prefix)) continue;
+      seen.add(prefix);
+      if (a.value !== '') out.push({ prefix, namespaceURI: a.value });
+    }
+  }
+  return out;
+}
+
+/**
+ * Exclusive c14n (without comments) of `el` where it stands in its document,
+ * honouring an InclusiveNamespaces PrefixList, optionally without the
+ * descendant `exclude` (the enveloped-signature transform). The DOM is never
+ * modified: the canonicaliser works on a copy whenever it would write to it.
+ */
+export function canonicalizeExclusive(el: Element, prefixList: readonly string[] = [], exclude?: Element): string {
+  let target = el;
+  const mutates = prefixList.length > 0 || children(el).some((c) => c.localName === 'CanonicalizationMethod');
+  const path: number[] = [];
+  for (let n: Element | null = exclude ?? null; n && n !== el; n = n.parentNode as Element | null) {
+    if (!n.parentNode) return canonicalizeExclusive(el, prefixList); // not a descendant: nothing to exclude
+    path.unshift(Array.prototype.indexOf.call(n.parentNode.childNodes, n) as number);
+  }
+  if (mutates || path.length > 0) {
+    target = el.cloneNode(true) as Element;
+    if (path.length > 0) {
+      const removed = path.reduce<Node>((node, i) => node.childNodes[i]!, target);
+      removed.parentNode?.removeChild(removed);
+    }
+  }
+  return EXC_C14N.process(target as unknown as C14nInput, {
+    inclusiveNamespacesPrefixList: [...prefixList],
+    ancestorNamespaces: ancestorNamespaces(el),
+    defaultNsForPrefix: { ds: NS.ds },
+  });
+}
+
+/** Returns a reason when a Reference's transform chain is not one we compute, else whether it is enveloped. */
+function transformChain(transforms: readonly string[]): { enveloped: boolean } | string {
+  const key = transforms.join(' ');
+  if (key === DSIG.excC14n) return { enveloped: false };
+  if (key === `${DSIG.envelopedSignature} ${DSIG.excC14n}`) return { enveloped: true };
+  return `the transform chain "${key}" is not accepted (exc-c14n, optionally after enveloped-signature)`;
+}
+
+function sameDigest(actual: Buffer, expectedB64: string): boolean {
+  const expected = Buffer.from(expectedB64.replace(/\s+/g, ''), 'base64');
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+/** Outcome of `verifySignedInfo`. */
+export type DsigCheck = { ok: true } | { ok: false; message: string };
+
+/**
+ * XML-DSig core validation on our own DOM: every Reference's digest over the
+ * element that `ids` (the caller's unique-id index) designates, then the
+ * SignatureValue over the exc-c14n SignedInfo with `key` only (KeyInfo
+ * certificates are never trusted implicitly). Call `checkAlgorithms` first.
+ */
+export function verifySignedInfo(signature: Element, info: SignedInfoSummary, ids: ReadonlyMap<string, Element>, key: KeyObject): DsigCheck {
+  if (key.asymmetricKeyType !== 'rsa') return { ok: false, message: 'only RSA keys verify these signatures' };
+  const hash = HASH_OF[info.signatureMethod];
+  if (!hash) return { ok: false, message: `signature method ${info.signatureMethod} is not accepted` };
+  for (const ref of info.references) {
+    const target = ref.uri.startsWith('#') ? ids.get(ref.uri.slice(1)) : undefined;
+    if (!target) return { ok: false, message: `reference ${ref.uri} designates no element` };
+    const chain = transformChain(ref.transforms);
+    const digestHash = HASH_OF[ref.digestMethod];
+    if (typeof chain === 'string') return { ok: false, message: chain };
+    if (!digestHash) return { ok: false, message: `digest method ${ref.digestMethod} is not accepted` };
+    const canon = canonicalizeExclusive(target, ref.prefixList, chain.enveloped ? signature : undefined);
+    if (!sameDigest(createHash(digestHash).update(canon, 'utf8').digest(), ref.digestValue)) {
+      return { ok: false, message: `the digest of reference ${ref.uri} does not match` };
+    }
+  }
+  const values = children(signature, NS.ds, 'SignatureValue');
+  if (values.length !== 1) return { ok: false, message: 'ds:Signature must hold one ds:SignatureValue' };
+  const value = Buffer.from((text(values[0]) ?? '').replace(/\s+/g, ''), 'base64');
+  const signedInfo = Buffer.from(canonicalizeExclusive(info.element), 'utf8');
+  try {
+    return verifyRaw(hash, signedInfo, key, value) ? { ok: true } : { ok: false, message: 'the signature value is incorrect' };
+  } catch (err) {
+    return { ok: false, message: `the signature value cannot be checked: ${describeError(err)}` };
+  }
+}
+
+/** What `buildSignatureXml` signs: elements already in their final document, each with its id. */
+export interface SignatureSpec {
+  references: readonly { id: string; element: Element }[];
+  privateKey: KeyObject;
+  signatureAlgorithm: SignatureAlgorithmName;
+  digestAlgorithm: DigestAlgorithmName;
+  /** Content of ds:KeyInfo (already-serialised XML), if any. */
+  keyInfoXml?: string;
+}
+
+/**
+ * Builds a ds:Signature (prefix ds, exc-c14n, one exc-c14n Reference per
+ * element) without XPath: digests are taken on the given elements where they
+ * stand, and SignedInfo is canonicalised from a parse of the very text we emit.
+ */
+export function buildSignatureXml(spec: SignatureSpec): string {
+  if (spec.privateKey.asymmetricKeyType !== 'rsa') throw new SoapError('INVALID_ARGUMENT', 'Only RSA keys can sign SOAP messages');
+  const digestUri = DIGEST_ALGORITHMS[spec.digestAlgorithm];
+  const signatureUri = SIGNATURE_ALGORITHMS[spec.signatureAlgorithm];
+  const refs = spec.references.map(({ id, element }) => {
+    const digest = createHash(HASH_OF[digestUri]!).update(canonicalizeExclusive(element), 'utf8').digest('base64');
+    return (
+      `<ds:Reference URI="#${escapeAttr(id)}"><ds:Transforms><ds:Transform Algorithm="${DSIG.excC14n}"/></ds:Transforms>` +
+      `<ds:DigestMethod Algorithm="${digestUri}"/><ds:DigestValue>${digest}</ds:DigestValue></ds:Reference>`
+    );
+  });
+  const signedInfo = `<ds:SignedInfo><ds:CanonicalizationMethod Algorithm="${DSIG.excC14n}"/><ds:SignatureMethod Algorithm="${signatureUri}"/>${refs.join('')}</ds:SignedInfo>`;
+  const open = `<ds:Signature xmlns:ds="${NS.ds}">`;
+  const signedInfoEl = parseXml(`${open}${signedInfo}</ds:Signature>`).documentElement!.firstChild as Element;
+  const value = signRaw(HASH_OF[signatureUri]!, Buffer.from(canonicalizeExclusive(signedInfoEl), 'utf8'), spec.privateKey).toString('base64');
+  const keyInfo = spec.keyInfoXml ? `<ds:KeyInfo>${spec.keyInfoXml}</ds:KeyInfo>` : '';
+  return `${open}${signedInfo}<ds:SignatureValue>${value}</ds:SignatureValue>${keyInfo}</ds:Signature>`;
 }

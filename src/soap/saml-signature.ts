@@ -19,13 +19,14 @@ import {
   indexIds,
   readSignedInfo,
   toPrivateKey,
-  xmlCryptoCheck,
+  verifySignedInfo,
   type DigestAlgorithmName,
+  type SignedInfoSummary,
   type PrivateKeyInput,
   type SignatureAlgorithmName,
 } from './dsig.ts';
 import { DSIG, NS } from './namespaces.ts';
-import { attr, child, children, parseXml, serializeStandalone, text } from './xml.ts';
+import { attr, child, children, parseXml, text } from './xml.ts';
 
 /** Options of `signEnveloped`. */
 export interface SignEnvelopedOptions {
@@ -103,8 +104,14 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a).equals(Buffer.from(b));
 }
 
-/** Structural checks: one Signature child, one Reference to the root's own id, allowed transforms. */
-function checkStructure(root: Element, idAttribute: string): { signature: Element } | EnvelopedSignatureVerdict {
+interface CheckedStructure {
+  signature: Element;
+  info: SignedInfoSummary;
+  ids: Map<string, Element>;
+}
+
+/** Structural checks: one Signature child, one Reference to the root's own id, allowed transforms, unique ids. */
+function checkStructure(root: Element, idAttribute: string): CheckedStructure | EnvelopedSignatureVerdict {
   const signatures = children(root, NS.ds, 'Signature');
   if (signatures.length === 0) return fail('SAML_SIGNATURE_MISSING', 'The element carries no enveloped ds:Signature');
   if (signatures.length > 1) return fail('SAML_MALFORMED', 'The element carries more than one ds:Signature');
@@ -119,26 +126,27 @@ function checkStructure(root: Element, idAttribute: string): { signature: Elemen
   if (!ref.transforms.includes(DSIG.envelopedSignature)) return fail('SAML_REFERENCE_INVALID', 'The reference lacks the enveloped-signature transform');
   const badAlgo = checkAlgorithms(info, [DSIG.envelopedSignature, DSIG.excC14n]);
   if (badAlgo) return fail('SAML_ALGORITHM_UNSUPPORTED', badAlgo);
-  const { duplicate } = indexIds(root, [idAttribute, ...ID_ATTRIBUTE_NAMES]);
+  const { ids, duplicate } = indexIds(root, [idAttribute, ...ID_ATTRIBUTE_NAMES]);
   if (duplicate !== undefined) return fail('SAML_DUPLICATE_ID', `Id "${duplicate}" is used more than once`);
-  return { signature };
+  return { signature, info, ids };
 }
 
 /**
  * Verifies the enveloped signature of an element (or standalone document)
  * against trusted certificates. When KeyInfo carries a certificate it must
- * be one of them; otherwise each trusted certificate is tried.
+ * be one of them; otherwise each trusted certificate is tried. An element is
+ * checked where it stands (exc-c14n needs nothing from its ancestors but
+ * InclusiveNamespaces bindings, which are taken from them); ids must be
+ * unique within it.
  */
 export function verifyEnvelopedSignature(
   target: Element | string,
   trustedCertsDer: readonly Uint8Array[],
   opts: { idAttribute: string },
 ): EnvelopedSignatureVerdict {
-  let xml: string;
   let root: Element;
   try {
-    xml = typeof target === 'string' ? target : serializeStandalone(target);
-    root = parseXml(xml).documentElement!;
+    root = typeof target === 'string' ? parseXml(target).documentElement! : target;
   } catch (err) {
     return fail('SAML_MALFORMED', describeError(err));
   }
@@ -155,7 +163,7 @@ export function verifyEnvelopedSignature(
     } catch {
       continue;
     }
-    const check = xmlCryptoCheck(structure.signature, xml, key, opts.idAttribute);
+    const check = verifySignedInfo(structure.signature, structure.info, structure.ids, key);
     if (check.ok) return { ok: true, certDer };
     lastMessage = check.message;
   }

@@ -6,10 +6,10 @@
  * soap:Body child of the Envelope and the Timestamp inside wsse:Security.
  */
 import { X509Certificate, type KeyObject } from 'node:crypto';
-import type { Element } from '@xmldom/xmldom';
+import type { Document, Element } from '@xmldom/xmldom';
 import { envelopeFromDocument, type ParsedEnvelope } from './envelope.ts';
 import { describeError } from './errors.ts';
-import { checkAlgorithms, indexIds, readSignedInfo, toPublicKey, xmlCryptoCheck, type PublicKeyInput } from './dsig.ts';
+import { checkAlgorithms, indexIds, readSignedInfo, toPublicKey, verifySignedInfo, type PublicKeyInput } from './dsig.ts';
 import { DSIG, NS, WSS } from './namespaces.ts';
 import { attr, child, children, parseXml, text } from './xml.ts';
 
@@ -48,7 +48,7 @@ export interface VerifyWsSecurityOptions {
   expectedToken?: TokenType;
   now?: Date;
   maxClockSkewSeconds?: number;
-  /** Size limit passed to the XML parser. */
+  /** Size limit passed to the XML parser (when given a string). */
   maxBytes?: number;
 }
 
@@ -145,11 +145,17 @@ function findSecurity(env: ParsedEnvelope): Element | Failure {
   return securities[0]!;
 }
 
-/** Checks the WS-Security header of a received envelope (signature, coverage, token, Timestamp). */
-export function verifyWsSecurity(envelopeXml: string, opts: VerifyWsSecurityOptions = {}): WsSecVerdict {
+/**
+ * Checks the WS-Security header of a received envelope (signature, coverage,
+ * token, Timestamp). Takes the raw text, or a document the caller already
+ * parsed with `parseXml` (so a request is parsed once); on success the
+ * verdict's envelope is that very DOM, the one whose digests were checked.
+ */
+export function verifyWsSecurity(envelope: string | Document, opts: VerifyWsSecurityOptions = {}): WsSecVerdict {
   let env: ParsedEnvelope;
   try {
-    env = envelopeFromDocument(parseXml(envelopeXml, opts.maxBytes !== undefined ? { maxBytes: opts.maxBytes } : {}));
+    const doc = typeof envelope === 'string' ? parseXml(envelope, opts.maxBytes !== undefined ? { maxBytes: opts.maxBytes } : {}) : envelope;
+    env = envelopeFromDocument(doc);
   } catch (err) {
     return fail('WSSEC_MALFORMED', describeError(err));
   }
@@ -177,7 +183,7 @@ export function verifyWsSecurity(envelopeXml: string, opts: VerifyWsSecurityOpti
   const token = resolveToken(security, signature, ids, opts);
   if ('ok' in token) return token;
   if (token.mustCover && !covered.has(token.mustCover)) return fail('WSSEC_REFERENCE_MISSING', 'The signature does not cover the BinarySecurityToken');
-  const check = xmlCryptoCheck(signature, envelopeXml, token.key);
+  const check = verifySignedInfo(signature, info, ids, token.key);
   if (!check.ok) return fail('WSSEC_SIGNATURE_INVALID', check.message);
   const skewMs = (opts.maxClockSkewSeconds ?? DEFAULT_MAX_CLOCK_SKEW_SECONDS) * 1000;
   const stale = checkFreshness(created, expires, token.assertion, (opts.now ?? new Date()).getTime(), skewMs);

@@ -1,28 +1,27 @@
 /**
  * WS-Security for the eHealth calls (PROTOCOL.md §1.7): signing with a SAML
  * holder-of-key assertion (ehBox, Addressbook) or with an X.509
- * BinarySecurityToken (STS). We write the envelope ourselves and let
- * xml-crypto compute the signature (exclusive c14n, RSA-SHA256, SHA-256
- * digests) over the Body and the Timestamp (and the BST); its ds:Signature is
- * then placed last in wsse:Security, so the assertion stays byte-for-byte as
- * the STS issued it.
+ * BinarySecurityToken (STS). We write the envelope ourselves and compute the
+ * signature (exclusive c14n by xml-crypto's canonicaliser, RSA-SHA256,
+ * SHA-256 digests) over the Body and the Timestamp (and the BST); the
+ * ds:Signature is then placed last in wsse:Security, so the assertion stays
+ * byte-for-byte as the STS issued it.
  *
  * Verification lives in wssec-verify.ts, SAML enveloped signatures in
  * saml-signature.ts; both are re-exported here.
  */
 import { X509Certificate, randomUUID } from 'node:crypto';
-import { SignedXml } from 'xml-crypto';
+import type { Element } from '@xmldom/xmldom';
 import { buildEnvelope, parseEnvelope, SOAP_PREFIX } from './envelope.ts';
 import { SoapError, describeError } from './errors.ts';
 import {
-  DIGEST_ALGORITHMS,
-  SIGNATURE_ALGORITHMS,
+  buildSignatureXml,
   toPrivateKey,
   type DigestAlgorithmName,
   type PrivateKeyInput,
   type SignatureAlgorithmName,
 } from './dsig.ts';
-import { DSIG, NS, WSS } from './namespaces.ts';
+import { NS, WSS } from './namespaces.ts';
 import { attr, children, isElement, parseXml, serializeStandalone, xmlElement, xmlText } from './xml.ts';
 
 export { verifyWsSecurity, type TokenType, type VerifyWsSecurityOptions, type WsSecFailureCode, type WsSecVerdict } from './wssec-verify.ts';
@@ -99,32 +98,51 @@ interface SignPlan {
   opts: SignCommonOptions;
 }
 
-function byWsuId(id: string): string {
-  return `//*[@*[local-name(.)='Id' and namespace-uri(.)='${NS.wsu}']='${id}']`;
+/** Finds each of `ids` as a wsu:Id in one walk of the tree; an id missing or present twice is a signing error. */
+function elementsByWsuId(root: Element, ids: readonly string[]): Element[] {
+  const found = new Map<string, Element>();
+  const stack: Element[] = [root];
+  while (stack.length > 0) {
+    const el = stack.pop()!;
+    const id = el.hasAttributeNS(NS.wsu, 'Id') ? el.getAttributeNS(NS.wsu, 'Id') : null;
+    if (id !== null && ids.includes(id)) {
+      if (found.has(id)) throw new SoapError('WSSEC_SIGN_FAILED', `wsu:Id "${id}" occurs more than once in the message`);
+      found.set(id, el);
+    }
+    stack.push(...children(el));
+  }
+  return ids.map((id) => {
+    const el = found.get(id);
+    if (!el) throw new SoapError('WSSEC_SIGN_FAILED', `No element carries wsu:Id "${id}"`);
+    return el;
+  });
 }
 
-/** Signs the planned envelope with xml-crypto and inserts the signature last in wsse:Security. */
+/** No size limit when parsing our own outgoing envelope: the limit guards input, not what we build. */
+const OWN_XML = { maxBytes: Number.POSITIVE_INFINITY };
+
+/**
+ * Signs the planned envelope and inserts the signature last in wsse:Security.
+ * The envelope is parsed once (as the receiver will parse it); the digests
+ * are taken on the referenced elements found by their wsu:Id, so the
+ * ds:Signature text can be spliced into the envelope text unchanged.
+ */
 function signPlan(plan: SignPlan): string {
   const { parts, bodyId, opts } = plan;
   const envelopeWith = (signature: string): string =>
     buildEnvelope({ header: SECURITY_OPEN + plan.securityContent + signature + SECURITY_CLOSE + parts.header, body: parts.body, bodyId });
   const unsigned = envelopeWith('');
   try {
-    const signer = new SignedXml({
+    const root = parseXml(unsigned, OWN_XML).documentElement!;
+    const elements = elementsByWsuId(root, plan.referenceIds);
+    const signature = buildSignatureXml({
+      references: plan.referenceIds.map((id, i) => ({ id, element: elements[i]! })),
       privateKey: toPrivateKey(opts.privateKey),
-      signatureAlgorithm: SIGNATURE_ALGORITHMS[opts.signatureAlgorithm ?? 'rsa-sha256'],
-      canonicalizationAlgorithm: DSIG.excC14n,
-      idMode: 'wssecurity',
-      getKeyInfoContent: () => plan.keyInfoXml,
+      signatureAlgorithm: opts.signatureAlgorithm ?? 'rsa-sha256',
+      digestAlgorithm: opts.digestAlgorithm ?? 'sha256',
+      keyInfoXml: plan.keyInfoXml,
     });
-    for (const id of plan.referenceIds) {
-      signer.addReference({ xpath: byWsuId(id), transforms: [DSIG.excC14n], digestAlgorithm: DIGEST_ALGORITHMS[opts.digestAlgorithm ?? 'sha256'] });
-    }
-    signer.computeSignature(unsigned, {
-      prefix: 'ds',
-      location: { reference: `/*/*[local-name(.)='Header']/*[local-name(.)='Security' and namespace-uri(.)='${NS.wsse}']`, action: 'append' },
-    });
-    return envelopeWith(signer.getSignatureXml());
+    return envelopeWith(signature);
   } catch (err) {
     if (err instanceof SoapError) throw err;
     throw new SoapError('WSSEC_SIGN_FAILED', `Cannot sign the SOAP message: ${describeError(err)}`, { cause: err });

@@ -94,9 +94,9 @@ describe('pki init', () => {
     }
   });
 
-  it('is deterministic: the same seed gives identical certificates, keys, ETKs and passwords', () => {
+  it('is deterministic: the same seed gives identical certificates, keys, ETKs, passwords and keystores', () => {
     const files = ['ca/root.pem', 'ca/issuing.pem', 'ca/chain.pem', 'ca/root.key', 'ca/issuing.key', 'etk-ra.pem', 'etk-ra.key'];
-    for (const h of readdirSync(path.join(dirA, 'holders'))) files.push(...['etk.der', 'identity.json', 'password'].map((f) => `holders/${h}/${f}`));
+    for (const h of readdirSync(path.join(dirA, 'holders'))) files.push(...['etk.der', 'identity.json', 'password', 'keystore.p12'].map((f) => `holders/${h}/${f}`));
     for (const f of files) expect(readFileSync(path.join(dirB, f)).equals(readFileSync(path.join(dirA, f))), f).toBe(true);
   });
 

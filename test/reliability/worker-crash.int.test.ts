@@ -5,7 +5,6 @@
  * the sandbox), every row final.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Redis } from 'ioredis';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
 import { startGateway, type Gateway } from '../../src/main/gateway.ts';
 import { messageInputSchema } from '../../src/outbound/message-input.ts';
@@ -25,13 +24,11 @@ let redis: TestRedis;
 let s3: TestS3;
 let gw: Gateway;
 let tenantId: string;
-let watcher: Redis;
 const children: BridgeChild[] = [];
 
 beforeAll(async () => {
   sandbox = await startTestSandbox();
   redis = await createTestRedis('worker-crash');
-  watcher = redis.connection();
   s3 = await startTestS3();
   const config = testConfig({ ...s3.settings, REDIS_PREFIX: redis.prefix, EHEALTH_TIMEOUT_MS: 10_000 });
   gw = await startGateway(config, { api: false, workers: [], sandbox: false }, () => {}, { sandbox });

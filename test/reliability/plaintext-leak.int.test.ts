@@ -1,0 +1,137 @@
+/**
+ * No plaintext outside the encrypted stores: messages carrying a marker in
+ * title, free text, table, document, annex (title and content) and a patient
+ * INSS go through an API process and a worker process; afterwards the
+ * marker is searched in every Redis key and value under the prefix (BullMQ
+ * job data included), in the raw bytes of every S3 object file, and in both
+ * processes' logs (debug level). The sandbox (the remote platform) is not searched.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../src/sandbox/sandbox.ts';
+import { startGateway, type Gateway } from '../../src/main/gateway.ts';
+import { isValidSsin } from '../../src/common/identifiers.ts';
+import { startTestSandbox } from '../helpers/sandbox.ts';
+import { createTestRedis, type TestRedis } from '../helpers/redis.ts';
+import { startTestS3, type TestS3 } from '../helpers/s3.ts';
+import { testConfig } from '../helpers/config.ts';
+import { childEnv, createSandboxTenant, doctors, publicationCounts, spawnBridge, waitAllFinal, type BridgeChild } from './harness.ts';
+
+/** 15 characters (a multiple of 3, so its base64 is stable inside longer text). */
+const MARKER = 'ZQXLEAKMARK7731';
+
+let sandbox: Sandbox;
+let redis: TestRedis;
+let s3: TestS3;
+let gw: Gateway;
+let apiKey: string;
+const children: BridgeChild[] = [];
+
+beforeAll(async () => {
+  sandbox = await startTestSandbox();
+  redis = await createTestRedis('plaintext-leak');
+  s3 = await startTestS3();
+  const config = testConfig({ ...s3.settings, REDIS_PREFIX: redis.prefix });
+  gw = await startGateway(config, { api: false, workers: [], sandbox: false }, () => {}, { sandbox });
+  const tenantId = await createSandboxTenant(gw.tenancy, sandbox);
+  apiKey = (await gw.tenancy.apiKeys.create(tenantId, { label: 'leak' })).apiKey;
+}, 60_000);
+
+afterAll(async () => {
+  for (const c of children) await c.kill('SIGKILL');
+  await gw?.close();
+  await sandbox?.close();
+  await redis?.cleanup();
+  await s3?.stop();
+});
+
+/** A fictitious, valid INSS (born 1985-07-30), whose digits are a marker of their own. */
+function patientInss(): string {
+  for (let serial = 101; serial < 999; serial++) {
+    const base = `850730${String(serial).padStart(3, '0')}`;
+    const check = 97 - (Number(base) % 97);
+    const inss = base + String(check).padStart(2, '0');
+    if (isValidSsin(inss)) return inss;
+  }
+  throw new Error('no INSS');
+}
+
+/** The needles: the marker itself and its base64 spellings at the three alignments. */
+function needles(marker: string): string[] {
+  const b64 = [marker, `x${marker}`, `xx${marker}`].map((s, i) => Buffer.from(s).toString('base64').slice(i === 0 ? 0 : 4, -4));
+  return [marker, ...b64.filter((s) => s.length >= 12)];
+}
+
+async function redisDump(): Promise<string[]> {
+  const out: string[] = [];
+  for (const key of await redis.keys()) {
+    const type = await redis.redis.type(key);
+    out.push(key);
+    if (type === 'string') out.push((await redis.redis.get(key)) ?? '');
+    else if (type === 'hash') out.push(JSON.stringify(await redis.redis.hgetall(key)));
+    else if (type === 'list') out.push(JSON.stringify(await redis.redis.lrange(key, 0, -1)));
+    else if (type === 'zset') out.push(JSON.stringify(await redis.redis.call('ZRANGE', key, '0', '-1', 'WITHSCORES')));
+    else if (type === 'set') out.push(JSON.stringify(await redis.redis.smembers(key)));
+    else if (type === 'stream') out.push(JSON.stringify(await redis.redis.call('XRANGE', key, '-', '+')));
+    const dump = await redis.redis.dumpBuffer(key);
+    if (dump) out.push(dump.toString('latin1'));
+  }
+  return out;
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+}
+
+describe('no plaintext leak', () => {
+  it('the marker appears in no Redis key or value, no S3 object file and no log line', async () => {
+    const env = childEnv(gw.config, sandbox, { LOG_LEVEL: 'debug' });
+    const api = spawnBridge(['api'], env);
+    const worker = spawnBridge(['worker', '--queues', 'resolve,deliver,cleanup,webhook'], env);
+    children.push(api, worker);
+    const apiUrl = (await api.waitFor(/API\s+(http:\/\/\S+)\/v1/))[1]!;
+    await worker.waitFor(/ehbox-bridge is running/);
+    const inss = patientInss();
+    const content = (s: string) => Buffer.from(s).toString('base64');
+    const [d1, d2] = doctors(sandbox, 2);
+    const bodies = [
+      { freeText: `Free text ${MARKER}` },
+      { table: { title: 'Results', rows: [{ key: `Row ${MARKER}`, value: `Value ${MARKER}` }] } },
+    ].map((extra, i) => ({
+      title: `Title ${MARKER}`,
+      document: { filename: 'report.txt', mimeType: 'text/plain', content: content(`Document ${MARKER} body`) },
+      annexes: [{ title: `Annex ${MARKER}`, filename: 'annex.txt', mimeType: 'text/plain', content: content(`Annex ${MARKER} body`) }],
+      patientInss: inss,
+      recipients: [{ type: 'NIHII', id: (i === 0 ? d1 : d2)!.nihii, quality: 'DOCTOR' }],
+      ...extra,
+    }));
+    const ids: string[] = [];
+    for (const body of bodies) {
+      const res = await fetch(`${apiUrl}/v1/messages`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(15_000) });
+      expect(res.status).toBe(202);
+      ids.push(((await res.json()) as { id: string }).id);
+    }
+    const final = await waitAllFinal(gw.deps.store, ids, 30_000);
+    const rows = [...final.values()].flat();
+    expect(rows.map((r) => r.state)).toEqual(['published', 'published']);
+    expect(publicationCounts(sandbox, rows.map((r) => r.publicationId))).toEqual([1, 1]);
+    // a GET of the message goes through the API logs too
+    expect((await fetch(`${apiUrl}/v1/messages/${ids[0]!}`, { headers: { authorization: `Bearer ${apiKey}` } })).status).toBe(200);
+
+    const redisText = (await redisDump()).join('\n');
+    const s3Files = await filesUnder(s3.dir);
+    const s3Text = (await Promise.all(s3Files.map((f) => readFile(f)))).map((b) => b.toString('latin1')).join('\n');
+    const logs = api.output() + worker.output();
+    expect(redisText.length).toBeGreaterThan(1000); // the dump did read the message records and jobs
+    expect(s3Files.length).toBeGreaterThan(0);
+    expect(logs).toMatch(/"level"/);
+    for (const needle of [...needles(MARKER), inss]) {
+      expect({ needle, where: 'redis', found: redisText.includes(needle) }).toEqual({ needle, where: 'redis', found: false });
+      expect({ needle, where: 's3', found: s3Text.includes(needle) }).toEqual({ needle, where: 's3', found: false });
+      expect({ needle, where: 'logs', found: logs.includes(needle) }).toEqual({ needle, where: 'logs', found: false });
+    }
+    console.info(`[reliability] searched ${redisText.length} chars of Redis, ${s3Files.length} S3 files, ${logs.length} chars of logs`);
+  }, 60_000);
+});
