@@ -7,6 +7,7 @@
  * deletes the ehBox copy afterwards, only for results that say `clean`.
  * Content is never logged: only ids, codes and counts.
  */
+import { notifyInbound } from '../workers/notify.ts';
 import { EhboxStatusError } from '../ehbox/ehbox-client.ts';
 import { systemNoticeOf, unsealMessage, type SystemNotice } from '../ehbox/message-unsealer.ts';
 import type { FullMessage } from '../ehbox/wire/consultation-messages.ts';
@@ -67,6 +68,8 @@ export async function announce(deps: InboundDeps, meta: InboxMeta): Promise<void
     },
     { jobId: deliveryId, attempts: deps.webhookMaxAttempts },
   );
+  // staff of the receiving box get an update-info e-mail (digested; no content)
+  await notifyInbound(deps.outbound.queues, meta.tenantId, meta.boxId, meta.receivedAt, meta.ehboxMessageId);
   await deps.inbox.markAnnounced(meta.id);
 }
 
