@@ -97,7 +97,7 @@ export function createAddressbookService(deps: { material: SandboxMaterial; dire
   return {
     operations: ['searchProfessionals', 'getProfessionalContactInfo', 'searchOrganizations', 'getOrganizationContactInfo'],
     handle(call: SoapCall): SoapAnswer {
-      authenticateCaller(call.envelopeXml, { ...deps, now: deps.now() });
+      authenticateCaller(call.envelope.doc, { ...deps, now: deps.now() });
       switch (call.operation) {
         case 'searchProfessionals': {
           const q = decodeSearchProfessionalsRequest(call.payload);

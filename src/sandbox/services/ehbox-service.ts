@@ -180,7 +180,7 @@ function service(deps: Deps, operations: EhboxOperation[]): SoapService {
     operations,
     handle(call: SoapCall): SoapAnswer {
       const op = call.operation as EhboxOperation;
-      const caller = authenticateCaller(call.envelopeXml, { ...deps, now: deps.now() });
+      const caller = authenticateCaller(call.envelope.doc, { ...deps, now: deps.now() });
       let data: EhboxResponses[EhboxOperation];
       try {
         data = perform(op, call, caller, deps);
@@ -192,7 +192,7 @@ function service(deps: Deps, operations: EhboxOperation[]): SoapService {
     },
     // ehBox answers its business codes in the response Status, not as SOAP faults
     statusAnswer(call: SoapCall, code: string, message: string): SoapAnswer {
-      authenticateCaller(call.envelopeXml, { ...deps, now: deps.now() });
+      authenticateCaller(call.envelope.doc, { ...deps, now: deps.now() });
       const op = call.operation as EhboxOperation;
       return answer(op, failure(op, new EhboxBusinessError(code, message)));
     },

@@ -5,7 +5,7 @@
  * window) turned into the caller's party, quality and boxes.
  */
 import crypto, { X509Certificate, type KeyObject } from 'node:crypto';
-import type { Element } from '@xmldom/xmldom';
+import type { Document, Element } from '@xmldom/xmldom';
 import { parseCertificate } from '../../crypto/certificates.ts';
 import { describeName, parseHolderIdentity } from '../../crypto/certificate-names.ts';
 import { verifyAssertionSignature, verifyWsSecurity } from '../../soap/wssec.ts';
@@ -105,10 +105,10 @@ function provenProfile(a: ParsedAssertion): QualityProfile | undefined {
  * Verifies the WS-Security header of an ehBox or Addressbook call and
  * returns the caller. Throws a security fault on any failure.
  */
-export function authenticateCaller(envelopeXml: string, deps: { material: SandboxMaterial; directory: PartyDirectory; now: Date }): AuthenticatedCaller {
+export function authenticateCaller(envelope: string | Document, deps: { material: SandboxMaterial; directory: PartyDirectory; now: Date }): AuthenticatedCaller {
   let parsed: ParsedAssertion | undefined;
   let rejection = 'the assertion is not signed by the sandbox STS';
-  const verdict = verifyWsSecurity(envelopeXml, {
+  const verdict = verifyWsSecurity(envelope, {
     expectedToken: 'saml-hok',
     now: deps.now,
     resolveAssertionKey: (el: Element) => {

@@ -58,7 +58,7 @@ export function createStsService(deps: { material: SandboxMaterial; directory: P
     operations: ['stsRequestSecureToken'],
     handle(call: SoapCall): SoapAnswer {
       const now = deps.now();
-      const v = verifyWsSecurity(call.envelopeXml, { expectedToken: 'x509-bst', now });
+      const v = verifyWsSecurity(call.envelope.doc, { expectedToken: 'x509-bst', now });
       if (!v.ok) throw securityFault(v.code, v.message);
       checkSandboxCertificate(deps.material, v.signerCertDer!, now);
       const req = parseTokenRequest(call.payload);
