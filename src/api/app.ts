@@ -15,7 +15,7 @@ import { authenticate } from './middleware/auth.ts';
 import { errorHandler, notFound } from './middleware/error-handler.ts';
 import { requestId } from './middleware/request-id.ts';
 import { loggedPath, requestIdOf } from './request-context.ts';
-import { boxesRouter } from './routes/boxes.ts';
+import { boxesRouter, type BoxStatusReader } from './routes/boxes.ts';
 import { groupsRouter } from './routes/groups.ts';
 import { healthRouter, type HealthCheck } from './routes/health.ts';
 import { messagesRouter } from './routes/messages.ts';
@@ -53,6 +53,8 @@ export interface ApiDeps {
   trustProxy?: boolean | number | string | undefined;
   /** The operators' dashboard at `/ui` (served only when given). */
   dashboard?: DashboardDeps | undefined;
+  /** Box health for `GET /v1/boxes` (shown when known). */
+  boxStatus?: BoxStatusReader | undefined;
 }
 
 function defaultHealth(deps: ApiDeps): HealthCheck {
@@ -101,7 +103,7 @@ export function createApp(deps: ApiDeps): Express {
     v1.use('/inbox', inboxRouter(deps.inbox));
     v1.use('/boxes', boxesPollRouter(deps.inbox));
   }
-  v1.use('/boxes', boxesRouter(deps.tenancy));
+  v1.use('/boxes', boxesRouter(deps.tenancy, deps.boxStatus));
   app.use('/v1', v1);
   if (deps.dashboard) app.use('/ui', dashboardRouter(deps.dashboard));
 

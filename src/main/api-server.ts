@@ -10,6 +10,7 @@ import type { Gateway } from './gateway.ts';
 import { pingRedis } from '../storage/redis.ts';
 import { dashboardDeps } from '../ui/dashboard-deps.ts';
 import { createInboxApiDeps } from '../inbound/inbound-deps.ts';
+import { boxStatus } from '../inbound/box-health.ts';
 
 /** Listens and returns the URL and a close function. */
 export async function startApi(config: Config, gw: Gateway): Promise<{ url: string; close(): Promise<void> }> {
@@ -24,6 +25,7 @@ export async function startApi(config: Config, gw: Gateway): Promise<{ url: stri
     queues: gw.deps.queues,
     adminKey: config.ADMIN_API_KEY,
     dashboard: dashboardDeps(gw),
+    boxStatus: (tenantId, boxId) => boxStatus(gw.redis, config.REDIS_PREFIX, tenantId, boxId),
     health: async () => {
       const out: Record<string, string> = {};
       // readiness is unauthenticated: say what is down, never where it is

@@ -26,6 +26,7 @@ import { QueueRegistry, type QueueName, QUEUE_NAMES } from '../workers/queues.ts
 import { startOutboundWorkers } from '../workers/outbound-workers.ts';
 import { startInboundWorkers } from '../workers/inbound-workers.ts';
 import { createInboundDeps } from '../inbound/inbound-deps.ts';
+import { boxStatus } from '../inbound/box-health.ts';
 import { emitStatus } from '../workers/webhook.ts';
 import { notifyRowChange } from '../workers/notify.ts';
 import { startNotifyWorkers } from '../workers/notify-workers.ts';
@@ -66,14 +67,14 @@ export interface Gateway {
 /** Concurrent resolutions inside one resolve job. */
 const RESOLVE_CONCURRENCY = 16;
 
-/** Builds everything and starts the requested roles. */
-export async function startGateway(config: Config, roles: GatewayRoles, log: (line: string) => void = () => {}, inject: { sandbox?: Sandbox } = {}): Promise<Gateway> {
+/** Builds everything and starts the requested roles; `inject` supplies a running sandbox or a logger (tests, tools). */
+export async function startGateway(config: Config, roles: GatewayRoles, log: (line: string) => void = () => {}, inject: { sandbox?: Sandbox; logger?: Logger } = {}): Promise<Gateway> {
   const closers: (() => Promise<void>)[] = [];
   const close = async () => {
     for (const c of closers.reverse()) await c().catch(() => undefined);
   };
   try {
-    const logger = createLogger(config);
+    const logger = inject.logger ?? createLogger(config);
     const metrics = new GatewayMetrics();
     const unobserve = [metrics.observeSoapCalls(), metrics.observeCryptoTimings()];
     closers.push(async () => unobserve.forEach((u) => u()));
@@ -114,6 +115,12 @@ export async function startGateway(config: Config, roles: GatewayRoles, log: (li
     });
     const queues = new QueueRegistry(redis, bullmqPrefix(config), bull, (w, q) => metrics.instrumentWorker(w, q));
     metrics.trackQueues(queues);
+    // box usage gauges at scrape time, from the health each poll records (whichever process polled)
+    metrics.trackBoxUsage(async () => {
+      const boxes = (await Promise.all((await tenancy.tenants.list()).map((t) => tenancy.boxes.list(t.id)))).flat();
+      const known = await Promise.all(boxes.map((b) => boxStatus(redis, prefix, b.tenantId, b.id)));
+      return known.flatMap((s) => (s?.maxSize === undefined ? [] : [{ box: s.boxId, current: s.currentSize ?? 0, max: s.maxSize, standBy: s.standBy ?? 0 }]));
+    });
     closers.push(() => queues.close());
     const store = new MessageStore(redis, prefix);
     const staging = new Staging(blobs);
@@ -136,17 +143,17 @@ export async function startGateway(config: Config, roles: GatewayRoles, log: (li
     if (roles.workers.length > 0) {
       startOutboundWorkers(deps, roles.workers, {
         ratePerSecond: config.EHEALTH_RATE_LIMIT_PER_SECOND,
-        log,
+        logger,
         webhook: { tenancy, redis, prefix, maxAttempts: config.WEBHOOK_MAX_ATTEMPTS },
       });
     }
     if (roles.workers.includes('notify')) {
-      const notify = await startNotifyWorkers(config, { redis, queues, store, tenancy, dataDir, log });
+      const notify = await startNotifyWorkers(config, { redis, queues, store, tenancy, dataDir, log, logger });
       closers.push(() => notify.close());
     }
 
     const demo = sandbox ? await ensureDemoTenant(dataDir, sandbox, tenancy) : undefined;
-    if (roles.workers.length > 0) startInboundWorkers(createInboundDeps({ redis, prefix, blobs, outbound: deps, trustAnchorsDer, pollIntervalMs: config.POLL_INTERVAL_SECONDS * 1000, webhookMaxAttempts: config.WEBHOOK_MAX_ATTEMPTS, log }), roles.workers);
+    if (roles.workers.length > 0) startInboundWorkers(createInboundDeps({ redis, prefix, blobs, outbound: deps, trustAnchorsDer, pollIntervalMs: config.POLL_INTERVAL_SECONDS * 1000, webhookMaxAttempts: config.WEBHOOK_MAX_ATTEMPTS, log }), roles.workers, logger);
     const gateway: Gateway = { config, redis, tenancy, outbound, deps, sandbox, s3, demo, logger, metrics, close };
     if (!roles.api && roles.workers.length > 0 && config.PORT !== 0) {
       // worker-only processes still expose /metrics (on PORT, which they do not otherwise use)

@@ -4,7 +4,10 @@
  * configured boxes (at start and then periodically, since boxes are added
  * and removed by the admin CLI while the gateway runs).
  */
+import type { Worker } from 'bullmq';
 import type { InboundDeps } from '../inbound/inbound-deps.ts';
+import type { Logger } from '../observability/logger.ts';
+import { logJobEnds } from './job-log.ts';
 import { processPoll, syncPollSchedules } from './poll.ts';
 import type { QueueName } from './queues.ts';
 import { processReceipts } from './receipts.ts';
@@ -22,23 +25,26 @@ export interface InboundWorkers {
   syncSchedules(): Promise<void>;
 }
 
-/** Starts the workers of `queues` that are inbound ones. */
-export function startInboundWorkers(deps: InboundDeps, queues: readonly QueueName[]): InboundWorkers {
+/**
+ * Starts the workers of `queues` that are inbound ones. With `logger`, every
+ * job end is a structured line (job-log.ts); without, failures go to `deps.log`.
+ */
+export function startInboundWorkers(deps: InboundDeps, queues: readonly QueueName[], logger?: Logger): InboundWorkers {
   const log = deps.log;
   const onFailed = (queue: string) => (job: { id?: string | undefined } | undefined, err: Error) => log?.(`${queue} job ${job?.id ?? '?'} failed: ${err.name}${'code' in err ? ` ${String(err.code)}` : ''}`);
+  const observe = (queue: string, worker: Worker): Worker => (logger ? logJobEnds(worker, logger) : worker.on('failed', onFailed(queue)));
   const sync = async () => {
     await syncPollSchedules({ queues: deps.outbound.queues, tenancy: deps.outbound.tenancy, pollIntervalMs: deps.pollIntervalMs }).catch((err: unknown) => log?.(`poll schedule sync failed: ${err instanceof Error ? err.name : 'error'}`));
   };
   if (queues.includes('poll')) {
-    const worker = deps.outbound.queues.work('poll', async (d) => void (await processPoll(d, deps)), { concurrency: POLL_CONCURRENCY });
-    worker.on('failed', onFailed('poll'));
+    const worker = observe('poll', deps.outbound.queues.work('poll', async (d) => void (await processPoll(d, deps)), { concurrency: POLL_CONCURRENCY }));
     void sync();
     const timer = setInterval(() => void sync(), SCHEDULE_SYNC_INTERVAL_MS);
     timer.unref();
     worker.on('closing', () => clearInterval(timer));
   }
   if (queues.includes('receipts')) {
-    deps.outbound.queues.work('receipts', (d) => processReceipts(d, deps), { concurrency: RECEIPTS_CONCURRENCY }).on('failed', onFailed('receipts'));
+    observe('receipts', deps.outbound.queues.work('receipts', (d) => processReceipts(d, deps), { concurrency: RECEIPTS_CONCURRENCY }));
   }
   return { syncSchedules: sync };
 }

@@ -6,6 +6,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.ts';
+import type { Logger } from '../observability/logger.ts';
 import type { MessageStore } from '../outbound/message-store.ts';
 import type { TenancyStores } from '../tenancy/tenancy.ts';
 import { DigestStore } from '../mail/digest-store.ts';
@@ -14,6 +15,7 @@ import { createSmtpMailer, type Mailer } from '../mail/mailer.ts';
 import { NotificationLog } from '../mail/notification-log.ts';
 import { DEFAULT_NOTIFY_RETRY, NOTIFY_QUEUE, processNotify, type NotifyDeps, type NotifyRetry } from './notify.ts';
 import type { QueueRegistry } from './queues.ts';
+import { logJobEnds } from './job-log.ts';
 
 /** Jobs in flight per process: SMTP sends are I/O-bound, and a slow relay must not hold up other digests. */
 const NOTIFY_CONCURRENCY = 8;
@@ -28,6 +30,8 @@ export interface NotifyWorkerDeps {
   /** Absolute data directory ($EHBOX_DATA_DIR): the catcher writes to its `mail/` folder. */
   dataDir: string;
   log?: ((line: string) => void) | undefined;
+  /** Receives one structured line per job end (job-log.ts); without it, failures go to `log`. */
+  logger?: Logger | undefined;
 }
 
 /** Overrides for tests and tools. */
@@ -75,7 +79,8 @@ export async function startNotifyWorkers(
     retry: opts.retry ?? DEFAULT_NOTIFY_RETRY,
   };
   const worker = deps.queues.work(NOTIFY_QUEUE, (data, job) => processNotify(data, notifyDeps, job), { concurrency: NOTIFY_CONCURRENCY });
-  worker.on('failed', (job, err) => deps.log?.(`notify job ${job?.id ?? '?'} failed: ${err.name}`));
+  if (deps.logger) logJobEnds(worker, deps.logger);
+  else worker.on('failed', (job, err) => deps.log?.(`notify job ${job?.id ?? '?'} failed: ${err.name}`));
   const used = mailer;
   return {
     mailer: used,

@@ -1,11 +1,14 @@
 /**
  * No plaintext outside the encrypted stores: messages carrying a marker in
  * title, free text, table, document, annex (title and content) and a patient
- * INSS go through an API process and a worker process; afterwards the
- * marker is searched in every Redis key and value under the prefix (BullMQ
- * job data included), in the raw bytes of every S3 object file, and in both
+ * INSS go through an API process and a worker process (notify queue and
+ * its embedded mail catcher included: the messages ask for update-info
+ * e-mails); afterwards the marker is searched in every Redis key and value
+ * under the prefix (BullMQ job data and digest records included), in the raw
+ * bytes of every S3 object file, in every caught `.eml` file and in both
  * processes' logs (debug level). The sandbox (the remote platform) is not searched.
  */
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,10 +19,13 @@ import { startTestSandbox } from '../helpers/sandbox.ts';
 import { createTestRedis, type TestRedis } from '../helpers/redis.ts';
 import { startTestS3, type TestS3 } from '../helpers/s3.ts';
 import { testConfig } from '../helpers/config.ts';
-import { childEnv, createSandboxTenant, doctors, publicationCounts, spawnBridge, waitAllFinal, type BridgeChild } from './harness.ts';
+import { mailDir } from '../../src/mail/mail-catcher.ts';
+import { childEnv, createSandboxTenant, doctors, publicationCounts, spawnBridge, until, waitAllFinal, type BridgeChild } from './harness.ts';
 
 /** 15 characters (a multiple of 3, so its base64 is stable inside longer text). */
 const MARKER = 'ZQXLEAKMARK7731';
+/** Bound on publish → digest → e-mail once the digest jobs are promoted (the window itself is MAIL_DIGEST_MINUTES ≥ 1 min). */
+const MAIL_TIMEOUT_MS = 20_000;
 
 let sandbox: Sandbox;
 let redis: TestRedis;
@@ -45,6 +51,26 @@ afterAll(async () => {
   await redis?.cleanup();
   await s3?.stop();
 });
+
+/**
+ * Waits until `expected` e-mails are caught, promoting the delayed digest
+ * jobs so that their window (at least a minute) ends now.
+ */
+async function caughtMail(expected: number): Promise<string[]> {
+  const notify = gw.deps.queues.queue('notify');
+  return until(`${expected} caught e-mails`, MAIL_TIMEOUT_MS, async () => {
+    for (const job of await notify.getJobs(['delayed'])) await job.promote().catch(() => undefined);
+    const files = (await filesUnder(mailDir(gw.config.EHBOX_DATA_DIR))).filter((f) => f.endsWith('.eml'));
+    return files.length >= expected ? files : undefined;
+  }, 100);
+}
+
+/** An e-mail as stored, plus its quoted-printable and base64 parts decoded (a wrapped line must not hide the marker). */
+function mailReadings(raw: string): string {
+  const unwrapped = raw.replace(/=\r?\n/g, '');
+  const base64Parts = [...raw.matchAll(/(?:^[A-Za-z0-9+/=]{16,}\r?\n)+/gm)].map((m) => Buffer.from(m[0].replace(/\s+/g, ''), 'base64').toString('latin1'));
+  return [raw, unwrapped, ...base64Parts].join('\n');
+}
 
 /** A fictitious, valid INSS (born 1985-07-30), whose digits are a marker of their own. */
 function patientInss(): string {
@@ -81,15 +107,16 @@ async function redisDump(): Promise<string[]> {
 }
 
 async function filesUnder(dir: string): Promise<string[]> {
+  if (!existsSync(dir)) return [];
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
   return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
 }
 
 describe('no plaintext leak', () => {
-  it('the marker appears in no Redis key or value, no S3 object file and no log line', async () => {
+  it('the marker appears in no Redis key or value, no S3 object file, no e-mail and no log line', async () => {
     const env = childEnv(gw.config, sandbox, { LOG_LEVEL: 'debug' });
     const api = spawnBridge(['api'], env);
-    const worker = spawnBridge(['worker', '--queues', 'resolve,deliver,cleanup,webhook'], env);
+    const worker = spawnBridge(['worker', '--queues', 'resolve,deliver,cleanup,webhook,notify'], env);
     children.push(api, worker);
     const apiUrl = (await api.waitFor(/API\s+(http:\/\/\S+)\/v1/))[1]!;
     await worker.waitFor(/ehbox-bridge is running/);
@@ -104,6 +131,7 @@ describe('no plaintext leak', () => {
       document: { filename: 'report.txt', mimeType: 'text/plain', content: content(`Document ${MARKER} body`) },
       annexes: [{ title: `Annex ${MARKER}`, filename: 'annex.txt', mimeType: 'text/plain', content: content(`Annex ${MARKER} body`) }],
       patientInss: inss,
+      notifyRecipients: true,
       recipients: [{ type: 'NIHII', id: (i === 0 ? d1 : d2)!.nihii, quality: 'DOCTOR' }],
       ...extra,
     }));
@@ -120,6 +148,12 @@ describe('no plaintext leak', () => {
     // a GET of the message goes through the API logs too
     expect((await fetch(`${apiUrl}/v1/messages/${ids[0]!}`, { headers: { authorization: `Bearer ${apiKey}` } })).status).toBe(200);
 
+    const addresses = new Set([d1, d2].map((d) => d!.email).filter((e) => e !== undefined));
+    expect(addresses.size).toBeGreaterThan(0);
+    const emlFiles = await caughtMail(addresses.size);
+    const mailText = (await Promise.all(emlFiles.map((f) => readFile(f)))).map((b) => mailReadings(b.toString('latin1'))).join('\n');
+    expect(mailText).toMatch(/^To: .*@mail\.sandbox\.test/im); // the catcher did write real e-mails
+
     const redisText = (await redisDump()).join('\n');
     const s3Files = await filesUnder(s3.dir);
     const s3Text = (await Promise.all(s3Files.map((f) => readFile(f)))).map((b) => b.toString('latin1')).join('\n');
@@ -131,7 +165,8 @@ describe('no plaintext leak', () => {
       expect({ needle, where: 'redis', found: redisText.includes(needle) }).toEqual({ needle, where: 'redis', found: false });
       expect({ needle, where: 's3', found: s3Text.includes(needle) }).toEqual({ needle, where: 's3', found: false });
       expect({ needle, where: 'logs', found: logs.includes(needle) }).toEqual({ needle, where: 'logs', found: false });
+      expect({ needle, where: 'mail', found: mailText.includes(needle) }).toEqual({ needle, where: 'mail', found: false });
     }
-    console.info(`[reliability] searched ${redisText.length} chars of Redis, ${s3Files.length} S3 files, ${logs.length} chars of logs`);
+    console.info(`[reliability] searched ${redisText.length} chars of Redis, ${s3Files.length} S3 files, ${emlFiles.length} e-mails, ${logs.length} chars of logs`);
   }, 60_000);
 });

@@ -1,6 +1,7 @@
 /**
  * `npm run demo` (scripts/demo.ts) as a user runs it, spawned against a
- * gateway started in-process with the API, all workers and the sandbox.
+ * gateway started in-process with the API, all workers and the sandbox; then
+ * `/metrics` shows the queues the demo went through.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +18,17 @@ beforeAll(async () => {
   h = await startUiHarness('ui-demo', { POLL_INTERVAL_SECONDS: 5 });
 }, 120_000);
 afterAll(async () => h?.close());
+
+/** The value of one Prometheus sample `name{labels}` (labels in any order), or undefined. */
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of text.split('\n')) {
+    const m = line.match(/^(\w+)(?:\{([^}]*)\})? (\S+)$/);
+    if (!m || m[1] !== name) continue;
+    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1]!, l[2]!]));
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
+  }
+  return undefined;
+}
 
 function runDemo(): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
@@ -51,5 +63,18 @@ describe('npm run demo', () => {
     const received = [...h.sandbox.ehbox.store.list(key, 'INBOX'), ...h.sandbox.ehbox.store.list(key, 'BININBOX')];
     expect(received.length).toBeGreaterThanOrEqual(1);
     expect(r.out).toMatch(/inbox: received /);
+
+    // after the demo, /metrics shows the queues it went through
+    const res = await fetch(`${h.gw.apiUrl}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await res.text();
+    expect(sample(text, 'ehbox_queue_metrics_up', {})).toBe(1);
+    const recipients = letter!.rows.length + mailing!.rows.length;
+    for (const queue of ['resolve', 'deliver']) {
+      expect(sample(text, 'ehbox_queue_jobs', { queue, state: 'completed' }), queue).toBeGreaterThanOrEqual(queue === 'resolve' ? 2 : recipients);
+      expect(sample(text, 'ehbox_queue_jobs', { queue, state: 'failed' }), queue).toBe(0);
+      expect(sample(text, 'ehbox_job_duration_seconds_count', { queue, outcome: 'completed' }), queue).toBeGreaterThanOrEqual(queue === 'resolve' ? 2 : recipients);
+    }
   }, 90_000);
 });

@@ -6,6 +6,7 @@
 import { Router } from 'express';
 import type { SenderBox } from '../../tenancy/sender-box-store.ts';
 import type { TenancyStores } from '../../tenancy/tenancy.ts';
+import type { BoxStatus } from '../../inbound/box-health.ts';
 import { tenantOf } from '../request-context.ts';
 
 /** A sender box as the API shows it. */
@@ -13,14 +14,21 @@ export function boxView(b: SenderBox) {
   return { id: b.id, label: b.label, box: b.box, quality: b.quality };
 }
 
-/** The boxes router (mounted behind authentication). */
-export function boxesRouter(tenancy: Pick<TenancyStores, 'boxes'>): Router {
+/** Reads a box's recorded health (usage, stand-by, full, last poll); undefined before its first poll. */
+export type BoxStatusReader = (tenantId: string, boxId: string) => Promise<BoxStatus | undefined>;
+
+/** The boxes router (mounted behind authentication); with `status`, each box carries its health when known. */
+export function boxesRouter(tenancy: Pick<TenancyStores, 'boxes'>, status?: BoxStatusReader): Router {
   const router = Router();
+  const view = async (b: SenderBox) => {
+    const s = status ? await status(b.tenantId, b.id) : undefined;
+    return s ? { ...boxView(b), status: s } : boxView(b);
+  };
   router.get('/', async (_req, res) => {
-    res.json({ items: (await tenancy.boxes.list(tenantOf(res).id)).map(boxView) });
+    res.json({ items: await Promise.all((await tenancy.boxes.list(tenantOf(res).id)).map(view)) });
   });
   router.get('/:id', async (req, res) => {
-    res.json(boxView(await tenancy.boxes.require(tenantOf(res).id, String(req.params.id))));
+    res.json(await view(await tenancy.boxes.require(tenantOf(res).id, String(req.params.id))));
   });
   return router;
 }
