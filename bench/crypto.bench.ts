@@ -2,14 +2,15 @@
  * ETEE crypto benchmark (`npm run bench:crypto`). Prints, from one run: the raw
  * node:crypto RSA-2048 RSASSA-PSS sign rate; seals/s for 1 KB × 1 and × 50
  * recipients and for 10 MB × 1 (ms per seal and peak RSS growth, measured in a
- * fresh child process); unseals/s for 1 KB. Each rate is also given as a ratio
+ * fresh child process); the same 1 KB × 1 and × 50 with `sealAsync` (key
+ * transports spread over a worker thread); unseals/s for 1 KB. Each rate is also given as a ratio
  * to the two-signature limit (a seal costs two RSA signatures → signRate / 2).
  */
 import { spawnSync } from 'node:child_process';
 import { constants, createPublicKey, publicEncrypt, randomBytes, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { seal, sealInner, signInner } from '../src/crypto/seal.ts';
+import { seal, sealAsync, sealInner, signInner, stopKeyTransportWorker } from '../src/crypto/seal.ts';
 import { unseal } from '../src/crypto/unseal.ts';
 import { pemCertificates } from '../test/helpers/openssl.ts';
 import { createTestPki, credentialFromPem } from '../test/helpers/test-credentials.ts';
@@ -38,6 +39,42 @@ function rate(fn: () => void): { perSecond: number; msEach: number } {
   return { perSecond: (n * 1000) / elapsed, msEach: elapsed / n };
 }
 
+/** `rate` for an async operation, one at a time (latency, not throughput under concurrency). */
+async function rateAsync(fn: () => Promise<unknown>): Promise<{ perSecond: number; msEach: number }> {
+  for (let i = 0; i < 20; i++) await fn(); // warm-up (also starts the worker)
+  let n = 0;
+  const start = performance.now();
+  let now = start;
+  while (now - start < MEASURE_MS) {
+    await fn();
+    n++;
+    now = performance.now();
+  }
+  const elapsed = now - start;
+  return { perSecond: (n * 1000) / elapsed, msEach: elapsed / n };
+}
+
+/** Alternating slices for ratios: load from other processes drifts, and sequential windows would charge it to one side. */
+const INTERLEAVE = { rounds: 10, sliceMs: 100 };
+
+/** ms per call of each fn, measured in alternating short slices (each fn warmed up by the caller). */
+async function interleavedMs(fns: readonly (() => unknown)[]): Promise<number[]> {
+  const total = fns.map(() => ({ ms: 0, n: 0 }));
+  for (let round = 0; round < INTERLEAVE.rounds; round++) {
+    for (const [i, fn] of fns.entries()) {
+      const start = performance.now();
+      let now = start;
+      while (now - start < INTERLEAVE.sliceMs) {
+        await fn();
+        total[i]!.n++;
+        now = performance.now();
+      }
+      total[i]!.ms += now - start;
+    }
+  }
+  return total.map((t) => t.ms / t.n);
+}
+
 const fmt = (x: number, digits = 0): string => x.toFixed(digits).padStart(8);
 
 function bigChild(): void {
@@ -63,7 +100,7 @@ function bigChild(): void {
   process.stdout.write(JSON.stringify({ medianMs: times[Math.floor(times.length / 2)], firstMs: times[0], peakGrowth, rssBefore }));
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const pki = createTestPki();
   try {
     const alice = pki.holder('Alice Bench');
@@ -83,6 +120,14 @@ function main(): void {
     const many = rate(() => seal(oneKb, { sender: alice.auth, recipients: recipients50 }));
     // Floor for 50 vs 1 recipients: the 49 extra RSA public operations cannot be avoided.
     const manyFloor = 1 + ((MANY_RECIPIENTS - 1) * encRate.msEach) / one.msEach;
+    const oneAsync = await rateAsync(() => sealAsync(oneKb, { sender: alice.auth, recipients: [others[0]!.encCertDer] }));
+    const manyAsync = await rateAsync(() => sealAsync(oneKb, { sender: alice.auth, recipients: recipients50 }));
+    const [mixSync1 = 1, mixSync50 = 0, mixAsync50 = 0] = await interleavedMs([
+      () => seal(oneKb, { sender: alice.auth, recipients: [others[0]!.encCertDer] }),
+      () => seal(oneKb, { sender: alice.auth, recipients: recipients50 }),
+      () => sealAsync(oneKb, { sender: alice.auth, recipients: recipients50 }),
+    ]);
+    await stopKeyTransportWorker();
     const inner = signInner(oneKb, alice.auth);
     const perRecipient = rate(() => sealInner(inner, [others[0]!.encCertDer], alice.auth));
     const blob = seal(oneKb, { sender: alice.auth, recipients: [others[0]!.encCertDer] });
@@ -104,6 +149,9 @@ function main(): void {
       `raw RSA PKCS#1 publicEncrypt    ${fmt(encRate.perSecond)} /s   (49 extra key transports alone make 50 recipients ≥ ${manyFloor.toFixed(2)}× the time of 1)`,
       `seal 1 KB × 1 recipient         ${fmt(one.perSecond)} /s   ${fmt((100 * one.perSecond) / limit, 1)} % of limit (target ≥ ${TARGET.oneKbShareOfLimit * 100} %)`,
       `seal 1 KB × ${MANY_RECIPIENTS} recipients       ${fmt(many.perSecond)} /s   ${fmt((100 * many.perSecond) / limit, 1)} % of limit; ${fmt(many.msEach / one.msEach, 2)}× the time of 1 (target ≤ ${TARGET.manyVsOneMaxRatio}×)`,
+      `sealAsync 1 KB × 1 recipient    ${fmt(oneAsync.perSecond)} /s   ${fmt(oneAsync.msEach / one.msEach, 2)}× the time of sync seal × 1 (below the worker threshold)`,
+      `sealAsync 1 KB × ${MANY_RECIPIENTS} recipients  ${fmt(manyAsync.perSecond)} /s   ${fmt(manyAsync.msEach / one.msEach, 2)}× the time of sync seal × 1 (target ≤ ${TARGET.manyVsOneMaxRatio}×); ${(manyAsync.msEach / oneAsync.msEach).toFixed(2)}× sealAsync × 1`,
+      `  interleaved (drift-robust)   × 1 ${mixSync1.toFixed(3)} ms; × ${MANY_RECIPIENTS} seal ${(mixSync50 / mixSync1).toFixed(2)}×, sealAsync ${(mixAsync50 / mixSync1).toFixed(2)}× the time of seal × 1`,
       `sealInner 1 KB (reused inner)   ${fmt(perRecipient.perSecond)} /s   ${fmt((100 * perRecipient.perSecond) / signRate.perSecond, 1)} % of the one-signature limit`,
       `seal 10 MB × 1 recipient        ${fmt(big.medianMs, 1)} ms median (first ${big.firstMs.toFixed(1)} ms; target ≤ ${TARGET.bigMaxMs} ms), peak RSS growth ${(big.peakGrowth / TEN_MB).toFixed(2)}× payload (target ≤ ${TARGET.bigMaxRssFactor}×)`,
       `unseal 1 KB                     ${fmt(un.perSecond)} /s   ${fmt((100 * un.perSecond) / limit, 1)} % of the two-signature limit`,
@@ -115,4 +163,4 @@ function main(): void {
 }
 
 if (process.argv.includes('--big-child')) bigChild();
-else main();
+else await main();
