@@ -22,6 +22,9 @@ import { prepareMessage, sealPrepared } from '../src/ehbox/message-sealer.ts';
 import { publish } from '../src/sandbox/ehbox/publication.ts';
 import { partyKeystore } from '../src/sandbox/party-sender.ts';
 import { parseEtk } from '../src/crypto/etk.ts';
+import { mapLimit } from '../src/inbound/poll-pass.ts';
+import { unsealMessage } from '../src/ehbox/message-unsealer.ts';
+import type { FullMessage } from '../src/ehbox/wire/consultation-messages.ts';
 
 /** Messages in the box (the issue's figure). */
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 1000);
@@ -31,6 +34,10 @@ const DOCUMENT_BYTES = 2048;
 const BASELINE_OPS = 400;
 /** The issue's target, as a fraction of the crypto limit. */
 const TARGET_RATIO = 0.4;
+/** Letters re-read for the per-stage breakdown (a sample: the poll pass above is the figure). */
+const STAGE_SAMPLE = 200;
+/** Concurrency of the breakdown's I/O stages: the poll pass's per-page concurrency. */
+const STAGE_CONCURRENCY = 8;
 
 /** Raw RSA-2048 rates of this machine: private decrypt without padding, and PSS-SHA256 verify. */
 function rsaBaseline(): { decrypt: number; verify: number } {
@@ -70,20 +77,23 @@ async function main() {
     { encrypted: true, sender: partyKeystore(sandbox.material, gp).authentication },
   );
   const sealed = sealPrepared(prepared, [parseEtk(sandbox.material.parties.get(hospital.name)!.etk!).encryption.der]);
+  const fill = (from: number, count: number) => {
+    for (let i = from; i < from + count; i++) {
+      const res = publish(sandbox.ehbox, { boxes: [gp.boxes[0]!] }, {
+        // ehBox PublicationIds are at most 13 characters: 'B' + 6 hex + the index
+        publicationId: `B${run}${i}`,
+        destinations: [{ ...hospital.boxes[0]! }],
+        ...sealed,
+        contentSpecification: { contentType: 'DOCUMENT', isImportant: false, isEncrypted: true, publicationReceipt: false, receivedReceipt: false, readReceipt: false },
+        customMetas: [],
+        metas: [],
+        copyMailTo: [],
+      });
+      if (res.code !== '100') throw new Error(`publish failed: ${res.code}`);
+    }
+  };
   const f0 = performance.now();
-  for (let i = 0; i < MESSAGES; i++) {
-    const res = publish(sandbox.ehbox, { boxes: [gp.boxes[0]!] }, {
-      // ehBox PublicationIds are at most 13 characters: 'B' + 6 hex + the index
-      publicationId: `B${run}${i}`,
-      destinations: [{ ...hospital.boxes[0]! }],
-      ...sealed,
-      contentSpecification: { contentType: 'DOCUMENT', isImportant: false, isEncrypted: true, publicationReceipt: false, receivedReceipt: false, readReceipt: false },
-      customMetas: [],
-      metas: [],
-      copyMailTo: [],
-    });
-    if (res.code !== '100') throw new Error(`publish failed: ${res.code}`);
-  }
+  fill(0, MESSAGES);
   console.log(`filled ${hospital.name}'s box with ${MESSAGES} sealed letters in ${((performance.now() - f0) / 1000).toFixed(1)} s`);
 
   const deps = createInboundDeps({
@@ -106,6 +116,26 @@ async function main() {
   console.log(`baseline: RSA-2048 private decrypt (no padding) ${base.decrypt.toFixed(0)}/s, PSS verify ${base.verify.toFixed(0)}/s → limit ${limit.toFixed(0)} messages/s (1 decrypt + 2 verifies)`);
   console.log(`poll pass: ${MESSAGES} fetched + unsealed + stored (+ moved) in ${secs.toFixed(2)} s → ${rate.toFixed(0)} messages/s`);
   console.log(`ratio: ${((rate / limit) * 100).toFixed(1)} % of the limit (target ≥ ${TARGET_RATIO * 100} %)`);
+
+
+  // where the time goes: each stage alone on a fresh sample of the same letter (left in INBOX)
+  fill(MESSAGES, STAGE_SAMPLE);
+  const sender = await gw.deps.senders.get(box);
+  const ids: string[] = [];
+  for (let start = 1; start <= STAGE_SAMPLE; start += 100) {
+    const page = await sender.ehbox.getMessagesList({ boxId: box.box, source: 'INBOX', startIndex: start, endIndex: start + 99 });
+    ids.push(...(page.list?.messages ?? []).map((m) => m.messageId));
+  }
+  let t0 = performance.now();
+  const fulls: (FullMessage | undefined)[] = await mapLimit(ids, STAGE_CONCURRENCY, async (messageId) => (await sender.ehbox.getFullMessage({ boxId: box.box, source: 'INBOX', messageId })).fullMessage);
+  const fetchRate = ids.length / ((performance.now() - t0) / 1000);
+  t0 = performance.now();
+  const unsealed = fulls.map((full) => unsealMessage(full!, { credentials: sender.session.keystore, trustAnchorsDer: deps.trustAnchorsDer }));
+  const unsealRate = ids.length / ((performance.now() - t0) / 1000);
+  t0 = performance.now();
+  await mapLimit(unsealed, STAGE_CONCURRENCY, (u) => deps.inbox.content.put(tenant.id, `inb_${crypto.randomBytes(12).toString('hex')}`, u));
+  const putRate = ids.length / ((performance.now() - t0) / 1000);
+  console.log(`stages alone (${STAGE_SAMPLE} letters): getFullMessage ${fetchRate.toFixed(0)}/s (${STAGE_CONCURRENCY} concurrent), unseal + verify ${unsealRate.toFixed(0)}/s (${((unsealRate / limit) * 100).toFixed(1)} % of the limit), S3 put of the content ${putRate.toFixed(0)}/s (${STAGE_CONCURRENCY} concurrent)`);
 
   await gw.close();
   await sandbox.close();

@@ -1,8 +1,13 @@
 /**
- * Stores the inner (author) signatures of a prepared message in the staging
- * area and rebuilds the prepared message from them, so that every
+ * The inner (author) signatures of a prepared message, kept so that every
  * recipient's delivery job — in any worker process, after any restart —
  * seals from the same inner SignedData: one inner signature per content.
+ *
+ * Two levels: an in-process cache (the delivery jobs of a message usually run
+ * in the process that resolved it: no storage round trip at all), and one
+ * bundle object in the staging area (encrypted at rest) for every other case.
+ * The bundle also makes the staged document unnecessary for delivery: the
+ * inner SignedData carries the content.
  */
 import type { InnerSigned } from '../crypto/seal.ts';
 import { innerSignedDer } from '../crypto/seal.ts';
@@ -11,6 +16,29 @@ import type { Credential } from '../crypto/types.ts';
 import { stagingKeys, type Staging } from './staging.ts';
 
 type Field = PreparedMessage['document'];
+
+/** Prepared messages kept in memory per process (bounded by count and bytes). */
+const MEMORY_MAX_MESSAGES = 256;
+const MEMORY_MAX_BYTES = 64 * 1024 * 1024;
+const memory = new Map<string, { prepared: PreparedMessage; bytes: number }>();
+let memoryBytes = 0;
+
+function remember(messageId: string, prepared: PreparedMessage): void {
+  const bytes = fieldsOf(prepared).reduce((n, [, f]) => n + (f.inner?.byteLength ?? f.clear.length), 0);
+  if (bytes > MEMORY_MAX_BYTES / 4) return;
+  forget(messageId);
+  memory.set(messageId, { prepared, bytes });
+  memoryBytes += bytes;
+  while (memory.size > MEMORY_MAX_MESSAGES || memoryBytes > MEMORY_MAX_BYTES) forget(memory.keys().next().value!);
+}
+
+/** Drops a message from the in-process cache (after its last delivery, or when purged). */
+export function forget(messageId: string): void {
+  const e = memory.get(messageId);
+  if (!e) return;
+  memory.delete(messageId);
+  memoryBytes -= e.bytes;
+}
 
 /** Every field of a prepared message with a stable name. */
 function fieldsOf(m: PreparedMessage): [string, Field][] {
@@ -22,55 +50,65 @@ function fieldsOf(m: PreparedMessage): [string, Field][] {
   return out;
 }
 
-/** Names of the fields that carry an inner signature (for clean-up). */
-export function innerFieldNames(m: PreparedMessage): string[] {
-  return fieldsOf(m)
-    .filter(([, f]) => f.inner)
-    .map(([n]) => n);
-}
-
-/** Saves every inner SignedData, then a manifest marking the set complete. */
+/**
+ * Saves every inner SignedData as one bundle: a 4-byte header length, a
+ * JSON index `{ fields: [{ name, length }] }`, then the DER blobs in order.
+ */
 export async function saveInner(staging: Staging, messageId: string, m: PreparedMessage): Promise<void> {
-  const k = stagingKeys(messageId);
-  const names: string[] = [];
-  for (const [name, f] of fieldsOf(m)) {
-    if (!f.inner) continue;
-    await staging.blobs.put(k.inner(name), Buffer.from(innerSignedDer(f.inner)));
-    names.push(name);
-  }
-  await staging.blobs.put(k.innerManifest, Buffer.from(JSON.stringify({ fields: names })));
+  const parts = fieldsOf(m).filter(([, f]) => f.inner).map(([name, f]) => ({ name, der: innerSignedDer(f.inner!) }));
+  const header = Buffer.from(JSON.stringify({ fields: parts.map((p) => ({ name: p.name, length: p.der.length })) }));
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(header.length);
+  await staging.blobs.put(stagingKeys(messageId).innerBundle, Buffer.concat([len, header, ...parts.map((p) => p.der)]));
+  remember(messageId, m);
 }
 
-/** True when the inner signatures of a message were saved completely. */
-export function hasInner(staging: Staging, messageId: string): Promise<boolean> {
-  return staging.blobs.exists(stagingKeys(messageId).innerManifest);
+/** True when the inner signatures of a message were saved. */
+export async function hasInner(staging: Staging, messageId: string): Promise<boolean> {
+  return memory.has(messageId) || staging.blobs.exists(stagingKeys(messageId).innerBundle);
+}
+
+async function readBundle(staging: Staging, messageId: string): Promise<Map<string, Uint8Array>> {
+  const raw = await staging.blobs.getBuffer(stagingKeys(messageId).innerBundle);
+  const headerLength = raw.readUInt32BE(0);
+  const header = JSON.parse(raw.subarray(4, 4 + headerLength).toString('utf8')) as { fields: { name: string; length: number }[] };
+  const out = new Map<string, Uint8Array>();
+  let offset = 4 + headerLength;
+  for (const f of header.fields) {
+    out.set(f.name, new Uint8Array(raw.buffer, raw.byteOffset + offset, f.length));
+    offset += f.length;
+  }
+  return out;
 }
 
 /**
- * Rebuilds the prepared message from the plaintext and the saved inner
- * signatures (no new signature is made).
+ * The prepared message of an encrypted message, from memory or rebuilt from
+ * the saved inner signatures (no new signature is made). `plain` may come
+ * without document/annex contents: sealed fields take their content from the
+ * inner SignedData.
  */
-export async function loadPrepared(staging: Staging, messageId: string, plain: PlainMessage, encrypted: boolean, sender: Credential | undefined): Promise<PreparedMessage> {
-  const k = stagingKeys(messageId);
-  const manifest = encrypted ? (JSON.parse((await staging.blobs.getBuffer(k.innerManifest)).toString('utf8')) as { fields: string[] }) : { fields: [] };
-  const saved = new Set(manifest.fields);
-  const load = async (name: string, clear: Uint8Array): Promise<Field> => {
-    if (!saved.has(name)) return { clear };
-    const der = new Uint8Array(await staging.blobs.getBuffer(k.inner(name)));
+export async function loadPrepared(staging: Staging, messageId: string, plain: () => Promise<PlainMessage>, sender: Credential | undefined): Promise<PreparedMessage> {
+  const hit = memory.get(messageId);
+  if (hit) return hit.prepared;
+  const saved = await readBundle(staging, messageId);
+  const p = await plain();
+  const load = (name: string, clear: Uint8Array): Field => {
+    const der = saved.get(name);
+    if (!der) return { clear };
     const inner: InnerSigned = { chunks: [der], byteLength: der.length };
     return { clear, inner };
   };
   const utf8 = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'));
-  return {
-    plain,
-    encrypted,
+  const prepared: PreparedMessage = {
+    plain: p,
+    encrypted: true,
     sender,
-    document: await load('document', plain.document.content),
-    freeText: plain.freeText !== undefined ? await load('free-text', utf8(plain.freeText)) : undefined,
-    table: plain.table
-      ? { title: plain.table.title, rows: await Promise.all(plain.table.rows.map(async (r, i) => ({ left: await load(`table-${i}-left`, utf8(r.left)), right: await load(`table-${i}-right`, utf8(r.right)) }))) }
-      : undefined,
-    inss: plain.patientInss !== undefined ? await load('inss', utf8(plain.patientInss)) : undefined,
-    annexes: await Promise.all(plain.annexes.map(async (a, i) => ({ title: await load(`annex-${i}-title`, utf8(a.title)), content: await load(`annex-${i}`, a.content) }))),
+    document: load('document', p.document.content),
+    freeText: p.freeText !== undefined ? load('free-text', utf8(p.freeText)) : undefined,
+    table: p.table ? { title: p.table.title, rows: p.table.rows.map((r, i) => ({ left: load(`table-${i}-left`, utf8(r.left)), right: load(`table-${i}-right`, utf8(r.right)) })) } : undefined,
+    inss: p.patientInss !== undefined ? load('inss', utf8(p.patientInss)) : undefined,
+    annexes: p.annexes.map((a, i) => ({ title: load(`annex-${i}-title`, utf8(a.title)), content: load(`annex-${i}`, a.content) })),
   };
+  remember(messageId, prepared);
+  return prepared;
 }

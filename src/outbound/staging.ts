@@ -26,8 +26,7 @@ export const stagingKeys = (messageId: string) => ({
   document: `staging/${messageId}/document`,
   annex: (n: number) => `staging/${messageId}/annex-${n}`,
   fields: `staging/${messageId}/fields.json`,
-  inner: (field: string) => `staging/${messageId}/inner/${field}`,
-  innerManifest: `staging/${messageId}/inner/manifest.json`,
+  innerBundle: `staging/${messageId}/inner.bin`,
 });
 
 /** Writes and reads a message's staged plaintext. */
@@ -45,12 +44,19 @@ export class Staging {
     await this.blobs.put(stagingKeys(messageId).fields, Buffer.from(JSON.stringify(fields)));
   }
 
-  /** Rebuilds the plaintext message (in memory only). */
-  async load(meta: MessageMeta): Promise<PlainMessage> {
+  /**
+   * Rebuilds the plaintext message (in memory only). Without `contents`, the
+   * document and annex bytes are left empty (enough when sealing from saved
+   * inner signatures, which carry them).
+   */
+  async load(meta: MessageMeta, contents = true): Promise<PlainMessage> {
     const k = stagingKeys(meta.id);
-    const fields = JSON.parse((await this.blobs.getBuffer(k.fields)).toString('utf8')) as StagedFields;
-    const document = await this.blobs.getBuffer(k.document);
-    const annexes = await Promise.all(meta.parts.annexes.map((a, i) => this.blobs.getBuffer(k.annex(i)).then((content) => ({ ...a, title: fields.annexTitles[i] ?? a.filename, content }))));
+    const empty = Buffer.alloc(0);
+    const [fieldsRaw, document] = await Promise.all([this.blobs.getBuffer(k.fields), contents ? this.blobs.getBuffer(k.document) : empty]);
+    const fields = JSON.parse(fieldsRaw.toString('utf8')) as StagedFields;
+    const annexes = await Promise.all(
+      meta.parts.annexes.map(async (a, i) => ({ ...a, title: fields.annexTitles[i] ?? a.filename, content: contents ? await this.blobs.getBuffer(k.annex(i)) : empty })),
+    );
     return {
       title: fields.title,
       document: { filename: meta.parts.document.filename, mimeType: meta.parts.document.mimeType, content: document },
@@ -62,9 +68,9 @@ export class Staging {
   }
 
   /** Removes every staged object of a message (idempotent). */
-  async purge(meta: MessageMeta, innerFields: readonly string[] = []): Promise<void> {
+  async purge(meta: MessageMeta): Promise<void> {
     const k = stagingKeys(meta.id);
-    const keys = [k.document, k.fields, k.innerManifest, ...meta.parts.annexes.map((_, i) => k.annex(i)), ...innerFields.map((f) => k.inner(f))];
+    const keys = [k.document, k.fields, k.innerBundle, ...meta.parts.annexes.map((_, i) => k.annex(i))];
     await Promise.all(keys.map((key) => this.blobs.delete(key)));
   }
 }

@@ -4,7 +4,7 @@
  * The message record stays (metadata only) and says when it was purged.
  */
 import { FINAL_STATES } from '../outbound/message-input.ts';
-import { stagingKeys } from '../outbound/staging.ts';
+import { forget } from '../outbound/inner-cache.ts';
 import type { OutboundDeps } from './outbound-deps.ts';
 import type { JobData } from './queues.ts';
 
@@ -12,11 +12,7 @@ import type { JobData } from './queues.ts';
 export async function processCleanup(data: JobData<'cleanup'>, deps: Pick<OutboundDeps, 'store' | 'staging'>): Promise<void> {
   const m = await deps.store.get(undefined, data.messageId);
   if (!m || m.meta.purgedAt || !m.rows.every((r) => FINAL_STATES.has(r.state))) return;
-  const k = stagingKeys(m.meta.id);
-  let inner: string[] = [];
-  if (await deps.staging.blobs.exists(k.innerManifest)) {
-    inner = (JSON.parse((await deps.staging.blobs.getBuffer(k.innerManifest)).toString('utf8')) as { fields: string[] }).fields;
-  }
-  await deps.staging.purge(m.meta, inner);
+  await deps.staging.purge(m.meta);
+  forget(m.meta.id);
   await deps.store.setMeta({ ...m.meta, purgedAt: new Date().toISOString() });
 }

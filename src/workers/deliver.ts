@@ -106,8 +106,9 @@ export async function processDeliver(data: JobData<'deliver'>, deps: OutboundDep
     // `sealing` before any work, so that a crash here is visible (and recovered) like one while sending
     for (const r of rows) await deps.store.updateRow(m.meta.id, r.idx, { state: 'sealing' });
     const sender = await deps.senders.get(box);
-    const plain = await deps.staging.load(m.meta);
-    const prepared = m.meta.encrypted ? await loadPrepared(deps.staging, m.meta.id, plain, true, sender.session.keystore.authentication) : prepareMessage(plain, { encrypted: false });
+    const prepared = m.meta.encrypted
+      ? await loadPrepared(deps.staging, m.meta.id, () => deps.staging.load(m.meta, false), sender.session.keystore.authentication)
+      : prepareMessage(await deps.staging.load(m.meta), { encrypted: false });
     const pub: Publication = { destinations: rows.map((r) => ({ ...r.destination! })), certs: [] };
     if (m.meta.encrypted) for (const r of rows) pub.certs.push(...(await etkCertsFor(deps, { type: r.type!, id: r.id! })));
     for (const r of rows) await deps.store.updateRow(m.meta.id, r.idx, { state: 'sending' });
