@@ -70,7 +70,8 @@ async function sendWithPolicy(deps: OutboundDeps, tenant: Tenant, sender: Sender
     try {
       result = await sender.ehbox.send(request(meta, publicationId, sender, pub.destinations, sealed));
     } catch (err) {
-      if (err instanceof EhboxStatusError && err.code === DUPLICATE_PUBLICATION_CODE) return { result: { kind: 'published' as const, messageId: '' }, substitutes };
+      // an earlier attempt did publish (e.g. a crash before its answer was recorded): the answer names that message
+      if (err instanceof EhboxStatusError && err.code === DUPLICATE_PUBLICATION_CODE) return { result: { kind: 'published' as const, messageId: err.response?.id ?? '' }, substitutes };
       throw err;
     }
     if (result.kind === 'published' || tenant.oooPolicy === 'fail') break;

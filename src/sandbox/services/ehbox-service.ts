@@ -151,8 +151,11 @@ function perform(op: EhboxOperation, call: SoapCall, caller: AuthenticatedCaller
 function failure(op: EhboxOperation, err: EhboxBusinessError): EhboxResponses[EhboxOperation] {
   const status: WireStatus = { code: err.code, messages: [{ value: err.message, lang: 'EN' }] };
   switch (op) {
-    case 'sendMessage':
-      return { status, recipients: [] };
+    case 'sendMessage': {
+      // a reused PublicationId names the message it already published (sandbox choice, see docs/sandbox.md)
+      const prior = (err.details as { messageId?: unknown } | undefined)?.messageId;
+      return { ...(typeof prior === 'string' ? { id: prior } : {}), status, recipients: [] };
+    }
     case 'insertOoO':
       return { status, substitutes: Array.isArray(err.details) ? (err.details as RejectedSubstitute[]) : [] };
     case 'getHistory':
