@@ -11,6 +11,7 @@ import { pingRedis } from '../storage/redis.ts';
 import { dashboardDeps } from '../ui/dashboard-deps.ts';
 import { createInboxApiDeps } from '../inbound/inbound-deps.ts';
 import { boxStatus } from '../inbound/box-health.ts';
+import { reachable } from './reachability.ts';
 
 /** Listens and returns the URL and a close function. */
 export async function startApi(config: Config, gw: Gateway): Promise<{ url: string; close(): Promise<void> }> {
@@ -31,7 +32,7 @@ export async function startApi(config: Config, gw: Gateway): Promise<{ url: stri
       // readiness is unauthenticated: say what is down, never where it is
       out.redis = await pingRedis(gw.redis).then(() => 'ok', () => 'down');
       out.s3 = await gw.deps.staging.blobs.exists('health/probe').then(() => 'ok', () => 'down');
-      out.ehealth = gw.sandbox ? 'ok' : 'unknown';
+      out.ehealth = (await reachable(gw.endpoints.etkDepot)) ? 'ok' : 'down';
       return out;
     },
   });

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.ts';
-import { ehealthEndpoints } from '../config/ehealth-endpoints.ts';
+import { ehealthEndpoints, type EhealthEndpoints } from '../config/ehealth-endpoints.ts';
 import { loadOrCreateStagingKeys } from '../config/staging-keys.ts';
 import { createRedis, bullmqPrefix, pingRedis } from '../storage/redis.ts';
 import { startEmbeddedS3, type EmbeddedS3 } from '../storage/embedded-s3.ts';
@@ -58,6 +58,8 @@ export interface Gateway {
   sandbox?: Sandbox | undefined;
   s3?: EmbeddedS3 | undefined;
   demo?: DemoTenant | undefined;
+  /** The eHealth services this gateway talks to. */
+  endpoints: Readonly<EhealthEndpoints>;
   logger: Logger;
   metrics: GatewayMetrics;
   apiUrl?: string | undefined;
@@ -154,7 +156,7 @@ export async function startGateway(config: Config, roles: GatewayRoles, log: (li
 
     const demo = sandbox ? await ensureDemoTenant(dataDir, sandbox, tenancy) : undefined;
     if (roles.workers.length > 0) startInboundWorkers(createInboundDeps({ redis, prefix, blobs, outbound: deps, trustAnchorsDer, pollIntervalMs: config.POLL_INTERVAL_SECONDS * 1000, webhookMaxAttempts: config.WEBHOOK_MAX_ATTEMPTS, log }), roles.workers, logger);
-    const gateway: Gateway = { config, redis, tenancy, outbound, deps, sandbox, s3, demo, logger, metrics, close };
+    const gateway: Gateway = { config, redis, tenancy, outbound, deps, sandbox, s3, demo, endpoints, logger, metrics, close };
     if (!roles.api && roles.workers.length > 0 && config.PORT !== 0) {
       // worker-only processes still expose /metrics (on PORT, which they do not otherwise use)
       const ms = await startMetricsServer(metrics.registry, config.PORT, config.HOST);
