@@ -1,12 +1,14 @@
 /**
- * What the dashboard shows, read from the stores: queue depths, the latest
- * messages of every tenant with their recipient rows, failures, box health,
+ * What the dashboard shows, read from the stores: queue depths and rates, the
+ * latest messages of every tenant with their recipient rows, failures, the
+ * latest received messages (inbox), box health,
  * and in sandbox mode the caught e-mails and the sandbox boxes. Ids, states,
  * codes and counts only — never a title or any content.
  */
 import fs from 'node:fs/promises';
 import type { Redis } from 'ioredis';
 import { boxStatus, type BoxStatus } from '../inbound/box-health.ts';
+import type { InboxStore } from '../inbound/inbox-store.ts';
 import { listCaughtMail } from '../mail/mail-catcher.ts';
 import type { messageView, OutboundService } from '../outbound/outbound-service.ts';
 import type { TenancyStores } from '../tenancy/tenancy.ts';
@@ -18,6 +20,16 @@ export const RECENT_MESSAGES = 50;
 export const RECENT_MAILS = 20;
 /** Bytes read from an .eml file to find its Subject header (headers come first). */
 const MAIL_HEADER_BYTES = 16 * 1024;
+/** Received messages shown per tenant in the inbox section (the newest). */
+export const RECENT_INBOX = 20;
+/** How far back the inbox section looks: older letters are the integration engine's business, not an operator's. */
+export const INBOX_WINDOW_MS = 7 * 86_400_000;
+/** Pages of the (oldest-first) inbox listing read per tenant at most, so a flooded box cannot stall the page. */
+const INBOX_MAX_PAGES = 5;
+/** Inbox listing page size (the store's largest). */
+const INBOX_PAGE = 200;
+/** Window of the per-queue rates: jobs finished in the last minute. */
+export const RATE_WINDOW_MS = 60_000;
 /** BullMQ job states shown per queue. */
 export const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;
 
@@ -41,6 +53,8 @@ export interface DashboardDeps {
   adminKey?: string | undefined;
   /** Folder of the SMTP catcher's .eml files (sandbox mode). */
   mailDir?: string | undefined;
+  /** The inbox store (only its listing is used: the dashboard never reads content). */
+  inbox?: Pick<InboxStore, 'list'> | undefined;
   /** Counts of the in-process sandbox's boxes (sandbox mode). */
   sandboxBoxes?: (() => SandboxBoxSummary[]) | undefined;
 }
@@ -48,9 +62,22 @@ export interface DashboardDeps {
 /** A message row of the dashboard. */
 export type DashboardMessage = ReturnType<typeof messageView> & { tenantId: string; tenantName: string };
 
+/** A received message as the dashboard lists it: ids, sender name, verdict and state — no title, no content. */
+export interface DashboardInboxItem {
+  id: string;
+  tenantName: string;
+  boxId: string;
+  senderName: string;
+  receivedAt: string;
+  verdict: 'ok' | 'flagged';
+  state: string;
+}
+
 /** Everything one page render needs. */
 export interface DashboardSnapshot {
-  queues: { name: string; counts: Record<string, number> }[];
+  /** Depths per job state, and jobs completed / failed within the last RATE_WINDOW_MS. */
+  queues: { name: string; counts: Record<string, number>; rates: { completed: number; failed: number } }[];
+  inbox: DashboardInboxItem[];
   messages: DashboardMessage[];
   failures: DashboardMessage[];
   boxes: { tenantName: string; boxId: string; address: string; status?: BoxStatus | undefined }[];
@@ -58,9 +85,48 @@ export interface DashboardSnapshot {
   sandboxBoxes?: SandboxBoxSummary[] | undefined;
 }
 
-async function queueDepths(queues: QueueRegistry | undefined): Promise<DashboardSnapshot['queues']> {
+/**
+ * Jobs of a finished-set (`completed` or `failed`) that finished since
+ * `sinceMs`: BullMQ scores those sorted sets by finishedOn, so one ZCOUNT
+ * (on the gateway's Redis, which the queues share) answers without loading any job.
+ */
+async function finishedSince(redis: Redis, queue: ReturnType<QueueRegistry['queue']>, set: 'completed' | 'failed', sinceMs: number): Promise<number> {
+  return redis.zcount(queue.toKey(set), sinceMs, '+inf');
+}
+
+async function queueDepths(redis: Redis, queues: QueueRegistry | undefined, now: number): Promise<DashboardSnapshot['queues']> {
   if (!queues) return [];
-  return Promise.all(QUEUE_NAMES.map(async (name) => ({ name, counts: await queues.queue(name).getJobCounts(...JOB_STATES) })));
+  const since = now - RATE_WINDOW_MS;
+  return Promise.all(QUEUE_NAMES.map(async (name) => {
+    const q = queues.queue(name);
+    const [counts, completed, failed] = await Promise.all([q.getJobCounts(...JOB_STATES), finishedSince(redis, q, 'completed', since), finishedSince(redis, q, 'failed', since)]);
+    return { name, counts, rates: { completed, failed } };
+  }));
+}
+
+/** The newest RECENT_INBOX letters of a tenant within INBOX_WINDOW_MS (the store lists oldest first). */
+async function tenantInbox(inbox: Pick<InboxStore, 'list'>, tenant: { id: string; name: string }, now: number): Promise<DashboardInboxItem[]> {
+  let kept: DashboardInboxItem[] = [];
+  let cursor: string | undefined;
+  for (let i = 0; i < INBOX_MAX_PAGES; i++) {
+    const res = await inbox.list(tenant.id, { sinceMs: now - INBOX_WINDOW_MS, limit: INBOX_PAGE, cursor });
+    const items = res.items.map((r): DashboardInboxItem => ({
+      id: r.meta.id, tenantName: tenant.name, boxId: r.meta.boxId, senderName: [r.meta.sender.firstName, r.meta.sender.name].filter(Boolean).join(' '),
+      receivedAt: r.meta.receivedAt, verdict: r.meta.verdict.ok && !r.meta.verdict.flagged ? 'ok' : 'flagged', state: r.state,
+    }));
+    kept = [...kept, ...items].slice(-RECENT_INBOX);
+    cursor = res.cursor;
+    if (!cursor) break;
+  }
+  return kept;
+}
+
+async function recentInbox(deps: DashboardDeps, now: number): Promise<DashboardInboxItem[]> {
+  const inbox = deps.inbox;
+  if (!inbox) return [];
+  const tenants = await deps.tenancy.tenants.list();
+  const perTenant = await Promise.all(tenants.map((t) => tenantInbox(inbox, t, now)));
+  return perTenant.flatMap((items) => items.reverse());
 }
 
 async function recentMessages(deps: DashboardDeps): Promise<DashboardMessage[]> {
@@ -114,12 +180,14 @@ async function caughtMails(dir: string): Promise<NonNullable<DashboardSnapshot['
 
 /** Reads everything the dashboard shows. */
 export async function dashboardSnapshot(deps: DashboardDeps): Promise<DashboardSnapshot> {
-  const [queues, messages, boxList, mails] = await Promise.all([
-    queueDepths(deps.queues),
+  const now = Date.now();
+  const [queues, messages, boxList, mails, inbox] = await Promise.all([
+    queueDepths(deps.redis, deps.queues, now),
     recentMessages(deps),
     boxes(deps),
     deps.mailDir ? caughtMails(deps.mailDir) : Promise.resolve(undefined),
+    recentInbox(deps, now),
   ]);
   const failures = messages.filter((m) => m.recipients.some((r) => r.state === 'failed'));
-  return { queues, messages, failures, boxes: boxList, mails, sandboxBoxes: deps.sandboxBoxes?.() };
+  return { queues, inbox, messages, failures, boxes: boxList, mails, sandboxBoxes: deps.sandboxBoxes?.() };
 }

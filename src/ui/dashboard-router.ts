@@ -1,6 +1,6 @@
 /**
  * `/ui`: the operators' dashboard, server-rendered HTML that reloads itself
- * every few seconds — queue depths, recent messages with per-recipient
+ * every few seconds — queue depths and rates, received messages, recent messages with per-recipient
  * state, failures with a retry button, box health, and in sandbox mode the
  * caught e-mails and the sandbox boxes. Behind an admin key.
  */
@@ -42,8 +42,19 @@ function failureRows(s: DashboardSnapshot): Html {
 }
 
 function queueRows(s: DashboardSnapshot): Html {
-  const rows = s.queues.map((q) => [html`<code>${q.name}</code>`, ...JOB_STATES.map((st) => String(q.counts[st] ?? 0))]);
-  return table('queues', ['Queue', ...JOB_STATES], rows, 'Queues are not available in this process.');
+  const rows = s.queues.map((q) => [
+    html`<code>${q.name}</code>`,
+    ...JOB_STATES.map((st) => String(q.counts[st] ?? 0)),
+    html`<span class="rate-completed">${q.rates.completed}</span>`,
+    html`<span class="rate-failed">${q.rates.failed}</span>`,
+  ]);
+  return table('queues', ['Queue', ...JOB_STATES, 'completed/min', 'failed/min'], rows, 'Queues are not available in this process.');
+}
+
+function inboxRows(s: DashboardSnapshot): Html {
+  // never the title or any content: ids, sender name, verdict and hand-over state only
+  const rows = s.inbox.map((m) => [html`<code class="inbox-id">${m.id}</code>`, m.tenantName, html`<code>${m.boxId}</code>`, m.senderName, m.receivedAt, badge(m.verdict === 'ok' ? 'received' : 'failed', m.verdict), badge(m.state)]);
+  return table('inbox', ['Message', 'Tenant', 'Box', 'Sender', 'Received', 'Verdict', 'State'], rows, 'No message received yet.');
 }
 
 function boxRows(s: DashboardSnapshot): Html {
@@ -75,6 +86,7 @@ function dashboardPage(s: DashboardSnapshot, flash: string | undefined): string 
   const body = html`<header><strong>ehbox-bridge dashboard</strong><form method="post" action="/ui/logout"><button type="submit">Log out</button></form></header><main>
 ${flash ? html`<p class="flash" id="flash">${flash}</p>` : html``}
 <section><h2>Queues</h2>${queueRows(s)}</section>
+<section><h2>Inbox (latest received)</h2>${inboxRows(s)}</section>
 <section><h2>Failures</h2>${failureRows(s)}</section>
 <section><h2>Recent messages (${s.messages.length})</h2>${messageRows(s)}</section>
 <section><h2>Boxes</h2>${boxRows(s)}</section>

@@ -1,7 +1,8 @@
 /**
  * The dashboard in headless Chromium (Debian `chromium` + playwright-core)
  * against a real gateway: admin-only access, login through the form, a
- * published message's row, retry of a failed one, and a screenshot.
+ * published message's row, queue rates, the inbox section, retry of a failed
+ * one, and a screenshot.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -102,6 +103,15 @@ describe('dashboard in Chromium', () => {
     const row = page.locator('#messages tr', { has: page.locator(`[data-message-id="${published}"]`) });
     expect(await row.locator('.recipient [data-state]').getAttribute('data-state')).toBe('published');
     expect(await page.locator('#queues tbody tr').count()).toBeGreaterThanOrEqual(3);
+    // both messages went through resolve and deliver within the last minute
+    const completed = (await page.locator('#queues .rate-completed').allTextContents()).map(Number);
+    const failedRates = (await page.locator('#queues .rate-failed').allTextContents()).map(Number);
+    expect(completed.length).toBe(await page.locator('#queues tbody tr').count());
+    expect(completed.every(Number.isInteger) && failedRates.every(Number.isInteger)).toBe(true);
+    expect(completed.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(2);
+    expect(await page.textContent('#queues thead')).toContain('completed/min');
+    // no poll worker runs here: nothing has been received
+    expect(await page.textContent('#inbox')).toContain('No message received yet.');
     expect(await page.textContent('#boxes')).toContain(h.sandbox.directory.party(h.gw.demo.hospital)!.boxes[0]!.id);
     expect(await page.locator('#sandbox-boxes tbody tr').count()).toBeGreaterThanOrEqual(1);
 
