@@ -106,7 +106,13 @@ export async function startGateway(config: Config, roles: GatewayRoles, log: (li
     const prefix = config.REDIS_PREFIX;
     const tenancy = createTenancyStores(redis, prefix);
     const caches = createRedisCaches(redis, prefix);
-    const sts = new StsClient({ url: endpoints.sts, timeoutMs: config.EHEALTH_TIMEOUT_MS, cache: caches.token });
+    const sts = new StsClient({
+      url: endpoints.sts,
+      timeoutMs: config.EHEALTH_TIMEOUT_MS,
+      cache: caches.token,
+      // with the in-process sandbox we know its STS certificate: refuse assertions it did not sign
+      trustedSignersDer: sandbox ? [sandbox.material.sts.der] : undefined,
+    });
     const etkDepot = new EtkDepotClient({
       url: endpoints.etkDepot,
       timeoutMs: config.EHEALTH_TIMEOUT_MS,

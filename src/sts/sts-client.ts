@@ -11,7 +11,7 @@ import { describeName, parseHolderIdentity } from '../crypto/certificate-names.t
 import type { Keystore } from '../crypto/types.ts';
 import { postSoap } from '../soap/http.ts';
 import { SOAP_ACTIONS } from '../soap/soap-actions.ts';
-import { signWithX509Bst } from '../soap/wssec.ts';
+import { signWithX509Bst, verifyAssertionSignature } from '../soap/wssec.ts';
 import { child, serializeStandalone, attr } from '../soap/xml.ts';
 import { NS } from '../soap/namespaces.ts';
 import { SoapError } from '../soap/errors.ts';
@@ -40,8 +40,10 @@ export interface TokenCache {
 /** Typed STS failure (refused request, unknown quality). */
 export class StsError extends Error {
   override readonly name = 'StsError';
+  /** A refused or untrustworthy token answer does not improve by retrying. */
+  readonly permanent = true;
   constructor(
-    readonly code: 'STS_REFUSED' | 'STS_UNKNOWN_QUALITY' | 'STS_BAD_ANSWER',
+    readonly code: 'STS_REFUSED' | 'STS_UNKNOWN_QUALITY' | 'STS_BAD_ANSWER' | 'STS_UNTRUSTED',
     message: string,
   ) {
     super(message);
@@ -52,6 +54,13 @@ export class StsError extends Error {
 export interface StsClientOptions {
   url: string;
   timeoutMs: number;
+  /**
+   * Certificates (DER) of the STS whose signature an assertion must carry.
+   * Given: an unsigned or foreign-signed assertion is refused (STS_UNTRUSTED)
+   * before it is ever used. Absent: the assertion is taken as received, as
+   * the eHealth connector does (the services check it anyway).
+   */
+  trustedSignersDer?: readonly Uint8Array[] | undefined;
   cache?: TokenCache | undefined;
   now?: () => Date;
 }
@@ -116,6 +125,10 @@ export class StsClient {
     if (!value.includes('Success')) throw new StsError('STS_REFUSED', `The STS refused the request (${value || 'no status'})`);
     const assertionEl = child(response, NS.saml, 'Assertion');
     if (!assertionEl) throw new StsError('STS_BAD_ANSWER', 'The STS answer holds no assertion');
+    if (this.opts.trustedSignersDer) {
+      const signed = verifyAssertionSignature(assertionEl, this.opts.trustedSignersDer);
+      if (!signed.ok) throw new StsError('STS_UNTRUSTED', `The STS assertion is not signed by a trusted STS certificate (${signed.code})`);
+    }
     let parsed;
     try {
       parsed = parseAssertion(assertionEl);
