@@ -73,6 +73,12 @@ export const settingsSchema = z.object({
   ADMIN_API_KEY: z.string().min(16, 'use at least 16 characters').optional()
     .describe('Key for the admin routes and the dashboard, besides tenant keys flagged admin.'),
   WEBHOOK_MAX_ATTEMPTS: count(1, 100).default(8).describe('Delivery attempts of a webhook before it is dead-lettered.'),
+  EHBOX_WORKER_LOCK_MS: count(1000, 600_000).optional()
+    .describe('Job lock and stall-check time of the workers: how soon a job of a crashed worker is taken over. Unset: BullMQ\'s 30 s.'),
+  EHEALTH_TRUST_CHAIN: z.string().trim().min(1).optional()
+    .describe('PEM bundle of the eHealth CA certificates ETKs must chain to (outside the sandbox). Unset: $EHBOX_DATA_DIR/trust/ehealth-ca.pem.'),
+  EHEALTH_STS_CERT: z.string().trim().min(1).optional()
+    .describe('PEM file with the eHealth STS signing certificate(s): assertions not signed by one of them are refused. Unset outside the sandbox: assertions are taken as received.'),
   MAIL_DIGEST_MINUTES: count(1, 1440).default(15).describe('Window during which update-info e-mails to one recipient are merged into one.'),
 });
 

@@ -5,6 +5,8 @@
  * sandbox) the in-process eHealth sandbox. Nothing else constructs adapters.
  */
 import path from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { readCertificates } from '../crypto/certificates.ts';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.ts';
 import { ehealthEndpoints, type EhealthEndpoints } from '../config/ehealth-endpoints.ts';
@@ -111,7 +113,7 @@ export async function startGateway(config: Config, roles: GatewayRoles, log: (li
       timeoutMs: config.EHEALTH_TIMEOUT_MS,
       cache: caches.token,
       // with the in-process sandbox we know its STS certificate: refuse assertions it did not sign
-      trustedSignersDer: sandbox ? [sandbox.material.sts.der] : undefined,
+      trustedSignersDer: sandbox ? [sandbox.material.sts.der] : config.EHEALTH_STS_CERT ? readCertificates(await readFile(config.EHEALTH_STS_CERT)) : undefined,
     });
     const etkDepot = new EtkDepotClient({
       url: endpoints.etkDepot,
@@ -121,7 +123,7 @@ export async function startGateway(config: Config, roles: GatewayRoles, log: (li
       ttlMs: config.ETK_CACHE_TTL_SECONDS * 1000,
       negativeTtlMs: config.ETK_NEGATIVE_CACHE_TTL_SECONDS * 1000,
     });
-    const queues = new QueueRegistry(redis, bullmqPrefix(config), bull, (w, q) => metrics.instrumentWorker(w, q));
+    const queues = new QueueRegistry(redis, bullmqPrefix(config), bull, (w, q) => metrics.instrumentWorker(w, q), config.EHBOX_WORKER_LOCK_MS);
     metrics.trackQueues(queues);
     // box usage gauges at scrape time, from the health each poll records (whichever process polled)
     metrics.trackBoxUsage(async () => {

@@ -9,8 +9,8 @@ import type { Config } from '../config/config.ts';
 import { readCertificates } from '../crypto/certificates.ts';
 
 /** Reads the trust anchors; a clear error says where to put them when missing. */
-export async function readTrustAnchors(_config: Config, dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<Uint8Array[]> {
-  const file = env.EHEALTH_TRUST_CHAIN ?? path.join(dataDir, 'trust', 'ehealth-ca.pem');
+export async function readTrustAnchors(config: Pick<Config, 'EHEALTH_TRUST_CHAIN'>, dataDir: string): Promise<Uint8Array[]> {
+  const file = config.EHEALTH_TRUST_CHAIN ?? path.join(dataDir, 'trust', 'ehealth-ca.pem');
   try {
     return readCertificates(await readFile(file));
   } catch (err) {

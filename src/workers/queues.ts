@@ -56,20 +56,6 @@ export function jobId(...parts: (string | number)[]): string {
   return parts.join('.');
 }
 
-/**
- * How long a worker holds a job's lock, and how often workers look for jobs
- * whose holder died (BullMQ defaults: 30 s each). `EHBOX_WORKER_LOCK_MS`
- * (≥ MIN_WORKER_LOCK_MS) shortens both, so crash-recovery tests finish in
- * seconds; production keeps the defaults.
- */
-export function workerLockOptions(env: NodeJS.ProcessEnv = process.env): Pick<WorkerOptions, 'lockDuration' | 'stalledInterval'> {
-  const ms = Number(env.EHBOX_WORKER_LOCK_MS);
-  if (!Number.isInteger(ms) || ms < MIN_WORKER_LOCK_MS) return {};
-  return { lockDuration: ms, stalledInterval: ms };
-}
-
-/** Below this a busy event loop could miss a lock renewal and stall a healthy job. */
-export const MIN_WORKER_LOCK_MS = 1000;
 
 /** Opens queues and runs workers over one Redis connection configuration. */
 export class QueueRegistry {
@@ -86,6 +72,8 @@ export class QueueRegistry {
     private readonly prefix: string,
     private readonly workerConnection: ConnectionOptions = connection,
     private readonly onWorker?: (worker: Worker, queue: QueueName) => void,
+    /** Job lock and stall-check time (EHBOX_WORKER_LOCK_MS); undefined keeps BullMQ's defaults. */
+    private readonly lockMs?: number,
   ) {}
 
   queue<Q extends QueueName>(name: Q): Queue<JobData<Q>> {
@@ -111,7 +99,7 @@ export class QueueRegistry {
         const data = JOB_SCHEMAS[name].parse(job.data) as JobData<Q>;
         await processor(data, job);
       },
-      { connection: this.workerConnection, prefix: this.prefix, ...workerLockOptions(), ...opts },
+      { connection: this.workerConnection, prefix: this.prefix, ...(this.lockMs ? { lockDuration: this.lockMs, stalledInterval: this.lockMs } : {}), ...opts },
     );
     this.workers.push(worker);
     this.onWorker?.(worker, name);
