@@ -9,6 +9,8 @@ import { call, jsonMessage, startApiHarness, type ApiHarness } from './api-harne
 
 /** Enough cases to cover odd shapes while keeping the file well under its time budget. */
 const RUNS = 120;
+/** Seed of the near-valid generator (any seed works; fixed so the test is reproducible). */
+const NEAR_VALID_SEED = 20261125;
 /** Stable error codes the API may answer for bad input (anything else is a bug). */
 const CLIENT_CODES = new Set([
   'MALFORMED_JSON', 'MALFORMED_MULTIPART', 'MALFORMED_REQUEST', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE', 'VALIDATION_FAILED',
@@ -65,7 +67,8 @@ describe('random bodies never produce a 5xx', () => {
         seen[res.status === 202 ? 'accepted' : 'refused']++;
         await expectClean(res);
       }),
-      { numRuns: RUNS },
+      // a fixed seed: the "both sides reached" check below must not depend on luck
+      { numRuns: RUNS, seed: NEAR_VALID_SEED },
     );
     // The generator reaches both sides of the validation (so the property is not only about refusals).
     expect(seen.accepted).toBeGreaterThan(0);

@@ -100,8 +100,9 @@ describe('worker SIGKILLed mid-flight', () => {
 
   it('during seal: killed as soon as a row reaches sealing, then recovered exactly once', async () => {
     const first = await startWorker();
-    // a larger document makes the load + seal window longer than one poll step
-    const ids = await acceptMany('seal', Buffer.alloc(2 * 1024 * 1024, 'crash during seal '));
+    // a large document keeps the rows in `sealing` long enough to be seen by a 2 ms poll: the four
+    // deliveries start together and seal 8 MB each (the inner signatures come from memory, not S3)
+    const ids = await acceptMany('seal', Buffer.alloc(8 * 1024 * 1024, 'crash during seal '));
     let seen: string[] = [];
     await until('a row in sealing', 30_000, async () => {
       seen = await states(ids);
