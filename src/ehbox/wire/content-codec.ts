@@ -90,3 +90,31 @@ export function readMessageInfo(r: WireReader): MessageInfo {
   r.end();
   return m;
 }
+
+/** A document or annex as both publication (with Digest) and consultation (without) carry it. */
+interface PartFields {
+  content: EncryptableContent;
+  downloadFileName: string;
+  mimeType: string;
+  digest?: string | undefined;
+}
+
+/** Content, DownloadFileName, MimeType and (publication only) Digest of a Document or Annex. */
+function partTail(p: PartFields, sink: AttachmentSink, path: string): string[] {
+  return [
+    contentXml(p.content, sink, `${path}/Content`),
+    textEl('DownloadFileName', p.downloadFileName, FACETS.fileName, `${path}/DownloadFileName`),
+    textEl('MimeType', p.mimeType, FACETS.mimeType, `${path}/MimeType`),
+    p.digest === undefined ? '' : textEl('Digest', p.digest, FACETS.any, `${path}/Digest`),
+  ];
+}
+
+/** A `Document` element (Title never encrypted). */
+export function documentXml(d: PartFields & { title: string }, sink: AttachmentSink, path: string): string {
+  return xmlElement('Document', undefined, textEl('Title', d.title, FACETS.title, `${path}/Title`), ...partTail(d, sink, path));
+}
+
+/** An `Annex` element (EncryptableTitle base64). */
+export function annexXml(a: PartFields & { title: Uint8Array }, sink: AttachmentSink, path: string): string {
+  return xmlElement('Annex', undefined, base64El('EncryptableTitle', a.title, undefined, `${path}/EncryptableTitle`), ...partTail(a, sink, path));
+}

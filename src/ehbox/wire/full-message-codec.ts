@@ -34,7 +34,7 @@ import {
   senderEl,
   UNBOUNDED,
 } from './common-codec.ts';
-import { contentXml, freeInformationsEl, messageInfoEl, readContent, readFreeInformations, readMessageInfo } from './content-codec.ts';
+import { annexXml, documentXml, freeInformationsEl, messageInfoEl, readContent, readFreeInformations, readMessageInfo } from './content-codec.ts';
 import { consultationResponse, openResponse } from './consultation-responses.ts';
 import type { WireReader } from './wire-reader.ts';
 import { FACETS } from './wire-values.ts';
@@ -48,27 +48,7 @@ function destinationXml(d: ConsultationDestination, path: string): string {
   return xmlElement('DestinationContext', undefined, ehboxIdentifierFields(d, path), mandateEl(d.mandate, `${path}/Mandate`));
 }
 
-function documentXml(d: ConsultationDocument, sink: AttachmentSink, path: string): string {
-  return xmlElement(
-    'Document',
-    undefined,
-    textEl('Title', d.title, FACETS.title, `${path}/Title`),
-    contentXml(d.content, sink, `${path}/Content`),
-    textEl('DownloadFileName', d.downloadFileName, FACETS.fileName, `${path}/DownloadFileName`),
-    textEl('MimeType', d.mimeType, FACETS.mimeType, `${path}/MimeType`),
-  );
-}
 
-function annexXml(a: ConsultationAnnex, sink: AttachmentSink, path: string): string {
-  return xmlElement(
-    'Annex',
-    undefined,
-    base64El('EncryptableTitle', a.title, undefined, `${path}/EncryptableTitle`),
-    contentXml(a.content, sink, `${path}/Content`),
-    textEl('DownloadFileName', a.downloadFileName, FACETS.fileName, `${path}/DownloadFileName`),
-    textEl('MimeType', a.mimeType, FACETS.mimeType, `${path}/MimeType`),
-  );
-}
 
 function acknowledgmentXml(a: AcknowledgmentContent, path: string): string {
   if (!ACK_TYPES.includes(a.ackType)) encodeFail('AckType must be PUBLISHED, RECEIVED or READ', `${path}/AckType`);

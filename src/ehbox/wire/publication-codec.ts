@@ -38,10 +38,10 @@ import {
   responseEl,
   UNBOUNDED,
 } from './common-codec.ts';
-import { contentXml, freeInformationsEl, readContent, readFreeInformations } from './content-codec.ts';
+import { annexXml, documentXml, freeInformationsEl, readContent, readFreeInformations } from './content-codec.ts';
 import { WireReader } from './wire-reader.ts';
 import { FACETS } from './wire-values.ts';
-import { AttachmentSink, base64El, boolEl, checked, counted, dateEl, each, opt, rootEl, textEl } from './wire-writer.ts';
+import { AttachmentSink, base64El, boolEl, checked, counted, dateEl, each, opt, rootEl } from './wire-writer.ts';
 
 /** Prefix we bind to the publication protocol namespace on the root element. */
 export const PUBLICATION_PREFIX = 'ehboxp';
@@ -59,29 +59,7 @@ function destinationXml(d: PublicationDestination, path: string): string {
   );
 }
 
-function documentXml(d: PublicationDocument, sink: AttachmentSink, path: string): string {
-  return xmlElement(
-    'Document',
-    undefined,
-    textEl('Title', d.title, FACETS.title, `${path}/Title`),
-    contentXml(d.content, sink, `${path}/Content`),
-    textEl('DownloadFileName', d.downloadFileName, FACETS.fileName, `${path}/DownloadFileName`),
-    textEl('MimeType', d.mimeType, FACETS.mimeType, `${path}/MimeType`),
-    textEl('Digest', d.digest, FACETS.any, `${path}/Digest`),
-  );
-}
 
-function annexXml(a: PublicationAnnex, sink: AttachmentSink, path: string): string {
-  return xmlElement(
-    'Annex',
-    undefined,
-    base64El('EncryptableTitle', a.title, undefined, `${path}/EncryptableTitle`),
-    contentXml(a.content, sink, `${path}/Content`),
-    textEl('DownloadFileName', a.downloadFileName, FACETS.fileName, `${path}/DownloadFileName`),
-    textEl('MimeType', a.mimeType, FACETS.mimeType, `${path}/MimeType`),
-    textEl('Digest', a.digest, FACETS.any, `${path}/Digest`),
-  );
-}
 
 /** Encodes a SendMessageRequest payload; binary contents become attachments. */
 export function encodeSendMessageRequest(req: SendMessageRequest, options?: EncodeOptions): EncodedPayload {
