@@ -11,8 +11,8 @@ import { buildMultipartRelated } from '../../src/soap/swa.ts';
 import { postSoap } from '../../src/soap/http.ts';
 import { signWithSamlHok } from '../../src/soap/wssec.ts';
 import { NS } from '../../src/soap/namespaces.ts';
-import { partyWith, startTestSandbox } from '../helpers/sandbox.ts';
-import { actor, admin, CALL_TIMEOUT_MS, open, plainRequest, sealedRequest, stsOf, type Actor } from './helpers/actors.ts';
+import { startTestSandbox } from '../helpers/sandbox.ts';
+import { admin, CALL_TIMEOUT_MS, open, plainRequest, sealedRequest, stsOf, type Actor, standardActors } from './helpers/actors.ts';
 
 let sandbox: Sandbox;
 let hospital: Actor;
@@ -21,9 +21,7 @@ let nurse: Actor;
 
 beforeAll(async () => {
   sandbox = await startTestSandbox();
-  hospital = actor(sandbox, partyWith(sandbox, 'HOSPITAL').name);
-  doctor = actor(sandbox, partyWith(sandbox, 'DOCTOR').name);
-  nurse = actor(sandbox, partyWith(sandbox, 'NURSE', (p) => !p.workplace).name);
+  ({ hospital, doctor, nurse } = standardActors(sandbox));
 });
 afterAll(async () => {
   await sandbox?.close();

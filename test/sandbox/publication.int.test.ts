@@ -11,7 +11,7 @@ import { specialParties } from '../../src/sandbox/directory/seed.ts';
 import { digestOf } from '../../src/ehbox/message-sealer.ts';
 import type { SendMessageRequest } from '../../src/ehbox/wire/messages.ts';
 import { partyWith, startTestSandbox } from '../helpers/sandbox.ts';
-import { actor, open, plainRequest, sealedRequest, contentSpec, type Actor } from './helpers/actors.ts';
+import { actor, open, plainRequest, sealedRequest, contentSpec, type Actor, standardActors } from './helpers/actors.ts';
 
 let sandbox: Sandbox;
 let hospital: Actor;
@@ -20,9 +20,7 @@ let nurse: Actor;
 
 beforeAll(async () => {
   sandbox = await startTestSandbox();
-  hospital = actor(sandbox, partyWith(sandbox, 'HOSPITAL').name);
-  doctor = actor(sandbox, partyWith(sandbox, 'DOCTOR').name);
-  nurse = actor(sandbox, partyWith(sandbox, 'NURSE', (p) => !p.workplace).name);
+  ({ hospital, doctor, nurse } = standardActors(sandbox));
 });
 afterAll(async () => {
   await sandbox?.close();

@@ -20,8 +20,8 @@ import { classifyError, EhealthSoapFault } from '../../src/soap/fault.ts';
 import { createTestCa, issueHolder } from '../../src/crypto/test-pki.ts';
 import { systemRandom } from '../../src/crypto/drbg.ts';
 import type { Keystore } from '../../src/crypto/types.ts';
-import { partyWith, startTestSandbox } from '../helpers/sandbox.ts';
-import { actor, CALL_TIMEOUT_MS, stsOf, type Actor } from './helpers/actors.ts';
+import { startTestSandbox } from '../helpers/sandbox.ts';
+import { CALL_TIMEOUT_MS, stsOf, type Actor, standardActors } from './helpers/actors.ts';
 
 let sandbox: Sandbox;
 let hospital: Actor;
@@ -30,9 +30,7 @@ let nurse: Actor;
 
 beforeAll(async () => {
   sandbox = await startTestSandbox();
-  hospital = actor(sandbox, partyWith(sandbox, 'HOSPITAL').name);
-  doctor = actor(sandbox, partyWith(sandbox, 'DOCTOR').name);
-  nurse = actor(sandbox, partyWith(sandbox, 'NURSE', (p) => !p.workplace).name);
+  ({ hospital, doctor, nurse } = standardActors(sandbox));
 });
 afterAll(async () => {
   await sandbox?.close();

@@ -17,7 +17,7 @@ import { prepareMessage, sealPrepared, type PlainMessage } from '../../../src/eh
 import { unseal } from '../../../src/crypto/unseal.ts';
 import type { PublicationDestination, SendMessageRequest } from '../../../src/ehbox/wire/messages.ts';
 import type { EtkIdentifier } from '../../../src/etkdepot/wire/types.ts';
-import { keystoreOf } from '../../helpers/sandbox.ts';
+import { keystoreOf, partyWith } from '../../helpers/sandbox.ts';
 
 /** Per-call timeout of the suite's clients. */
 export const CALL_TIMEOUT_MS = 15_000;
@@ -128,4 +128,13 @@ export async function admin(sandbox: Sandbox, method: string, path: string, body
   });
   const text = await res.text();
   return { status: res.status, json: text ? (JSON.parse(text) as unknown) : undefined };
+}
+
+/** The three actors most tests use: the first hospital, a doctor and a nurse outside any ward. */
+export function standardActors(sandbox: Sandbox): { hospital: Actor; doctor: Actor; nurse: Actor } {
+  return {
+    hospital: actor(sandbox, partyWith(sandbox, 'HOSPITAL').name),
+    doctor: actor(sandbox, partyWith(sandbox, 'DOCTOR').name),
+    nurse: actor(sandbox, partyWith(sandbox, 'NURSE', (p) => !p.workplace).name),
+  };
 }
