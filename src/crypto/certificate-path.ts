@@ -8,7 +8,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import type * as pkijs from 'pkijs';
-import { certificateBasicConstraints, certificateKeyUsage, describeName, namesEqual, parseCertificate } from './certificates.ts';
+import { certificateBasicConstraints, certificateKeyUsage, describeName, namesEqual, sharedCertificate } from './certificates.ts';
 
 /** Longest chain we follow above the leaf; eHealth chains have 2 CAs. */
 const MAX_PATH_CERTIFICATES = 8;
@@ -29,9 +29,24 @@ interface Node {
   anchor: boolean;
 }
 
+/** node:crypto views of certificates, by DER (bounded like the pkijs memo). */
+const MAX_X509 = 1024;
+const x509s = new Map<string, X509Certificate>();
+
+function x509Of(der: Uint8Array): X509Certificate {
+  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
+  let x = x509s.get(key);
+  if (!x) {
+    x = new X509Certificate(der);
+    if (x509s.size >= MAX_X509) x509s.delete(x509s.keys().next().value!);
+    x509s.set(key, x);
+  }
+  return x;
+}
+
 function toNode(der: Uint8Array, anchor: boolean): Node | undefined {
   try {
-    return { der, cert: parseCertificate(der), x509: new X509Certificate(der), anchor };
+    return { der, cert: sharedCertificate(der), x509: x509Of(der), anchor };
   } catch {
     return undefined;
   }

@@ -93,6 +93,26 @@ export function parseCertificate(der: Uint8Array): pkijs.Certificate {
   }
 }
 
+/** Parsed certificates kept by `sharedCertificate` (the CA, RA and STS certificates recur in every token). */
+const MAX_SHARED_CERTIFICATES = 1024;
+const sharedCertificates = new Map<string, pkijs.Certificate>();
+
+/**
+ * `parseCertificate` through a bounded process-wide memo keyed by the DER
+ * bytes: for read-only callers (token and path checks), never mutate the
+ * answer. pkijs parsing costs milliseconds a certificate, and every ETK
+ * carries the same CA and RA certificates.
+ */
+export function sharedCertificate(der: Uint8Array): pkijs.Certificate {
+  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
+  const hit = sharedCertificates.get(key);
+  if (hit) return hit;
+  const cert = parseCertificate(der);
+  if (sharedCertificates.size >= MAX_SHARED_CERTIFICATES) sharedCertificates.delete(sharedCertificates.keys().next().value!);
+  sharedCertificates.set(key, cert);
+  return cert;
+}
+
 /** DER of a pkijs Certificate. */
 export function certificateDer(cert: pkijs.Certificate): Uint8Array {
   return new Uint8Array(cert.toSchema().toBER());

@@ -9,12 +9,14 @@
 import { sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { child, expectTag, octetsOf, oidOf, parseBer, reencode, type Ber } from './cms-util.ts';
 import { CryptoError } from './errors.ts';
 import {
   certificateBasicConstraints,
   describeName,
   namesEqual,
   parseCertificate,
+  sharedCertificate,
 } from './certificates.ts';
 
 const OID_SIGNED_DATA = '1.2.840.113549.1.7.2';
@@ -108,15 +110,9 @@ function malformed(message: string, cause?: unknown): CryptoError {
 }
 
 /** Octets of an OCTET STRING, reassembling constructed (chunked BER) ones. */
-function octets(block: asn1js.BaseBlock): Uint8Array {
-  if (!(block instanceof asn1js.OctetString)) throw malformed('eContent is not an OCTET STRING');
-  if (!block.valueBlock.isConstructed) return new Uint8Array(block.valueBlock.valueHexView);
-  return Buffer.concat(block.valueBlock.value.map((b) => octets(b)));
-}
-
 function toEtkCertificate(der: Uint8Array, what: string): EtkCertificate {
   try {
-    return { der, certificate: parseCertificate(der) };
+    return { der, certificate: sharedCertificate(der) };
   } catch (err) {
     throw malformed(`${what} does not parse`, err);
   }
@@ -130,27 +126,55 @@ function sidMatches(sid: unknown, cert: pkijs.Certificate): boolean {
 }
 
 /** The SignedData node and its raw certificates, straight from the (BER) structure. */
-function readSignedData(der: Uint8Array): { signedData: pkijs.SignedData; certsDer: Uint8Array[] } {
-  const parsed = asn1js.fromBER(der);
-  if (parsed.offset === -1) throw malformed(`not BER/DER (${parsed.result.error || 'decoding failed'})`);
-  if (parsed.offset !== der.byteLength) throw malformed('trailing bytes after the ContentInfo');
-  let contentInfo: pkijs.ContentInfo;
-  let signedData: pkijs.SignedData;
+/** The parts of the token's SignedData that parseEtk needs. */
+interface TokenParts {
+  eContent: Uint8Array | undefined;
+  certsDer: Uint8Array[];
+  signerInfos: pkijs.SignerInfo[];
+}
+
+const CONTEXT_0 = 0xa0;
+const SEQUENCE = 0x30;
+const SET = 0x31;
+
+/**
+ * ContentInfo{SignedData} split with the project's BER reader: only the
+ * SignerInfos go through pkijs. asn1js needs about a millisecond per
+ * embedded certificate, and the certificates are parsed (memoised) later.
+ */
+function readSignedData(der: Uint8Array): TokenParts {
+  let ci: Ber;
   try {
-    contentInfo = new pkijs.ContentInfo({ schema: parsed.result });
+    ci = parseBer(der);
   } catch (err) {
-    throw malformed('not a CMS ContentInfo', err);
+    throw malformed(`not BER/DER (${err instanceof Error ? err.message : String(err)})`, err);
   }
-  if (contentInfo.contentType !== OID_SIGNED_DATA) throw malformed(`content type ${contentInfo.contentType} is not signedData`);
   try {
-    signedData = new pkijs.SignedData({ schema: contentInfo.content });
+    expectTag(ci, SEQUENCE, 'ContentInfo');
+    const contentType = oidOf(child(ci, 0));
+    if (contentType !== OID_SIGNED_DATA) throw malformed(`content type ${contentType} is not signedData`);
+    const sd = expectTag(child(child(ci, 1, CONTEXT_0), 0), SEQUENCE, 'SignedData');
+    child(sd, 0, 0x02);
+    child(sd, 1, SET);
+    const encap = child(sd, 2, SEQUENCE);
+    oidOf(child(encap, 0));
+    const wrapped = encap.children[1];
+    const eContent = wrapped && wrapped.tag === CONTEXT_0 ? octetsOf(child(wrapped, 0)) : undefined;
+    const rest = sd.children.slice(3);
+    const certsNode = rest.find((b) => b.tag === CONTEXT_0);
+    const certsDer = (certsNode?.children ?? []).map((c) => new Uint8Array(reencode(c)));
+    const infos = rest[rest.length - 1];
+    if (!infos || infos.tag !== SET) throw malformed('SignedData has no SignerInfos');
+    const signerInfos = infos.children.map((c) => {
+      const parsed = asn1js.fromBER(reencode(c));
+      if (parsed.offset === -1) throw malformed('a SignerInfo does not parse');
+      return new pkijs.SignerInfo({ schema: parsed.result });
+    });
+    return { eContent: eContent && new Uint8Array(eContent), certsDer, signerInfos };
   } catch (err) {
-    throw malformed('SignedData does not parse', err);
+    if (err instanceof CryptoError && err.code === 'ETK_MALFORMED') throw err;
+    throw malformed(`SignedData does not parse (${err instanceof Error ? err.message : String(err)})`, err);
   }
-  const sdNode = contentInfo.content as asn1js.Sequence;
-  const certsNode = sdNode.valueBlock.value.find((b) => b.idBlock.tagClass === 3 && b.idBlock.tagNumber === 0) as asn1js.Constructed | undefined;
-  const certsDer = (certsNode?.valueBlock.value ?? []).map((b) => new Uint8Array(b.valueBeforeDecodeView));
-  return { signedData, certsDer };
 }
 
 /**
@@ -162,11 +186,10 @@ function readSignedData(der: Uint8Array): { signedData: pkijs.SignedData; certsD
  */
 export function parseEtk(der: Uint8Array): Etk {
   if (!(der instanceof Uint8Array) || der.byteLength === 0) throw malformed('empty input');
-  const { signedData, certsDer } = readSignedData(der);
-  const content = signedData.encapContentInfo.eContent;
+  const { eContent: content, certsDer, signerInfos } = readSignedData(der);
   if (!content) throw malformed('no encapsulated content (the encryption certificate)');
-  const encryption = toEtkCertificate(octets(content), 'the encryption certificate');
-  const signerInfo = signedData.signerInfos[0];
+  const encryption = toEtkCertificate(content, 'the encryption certificate');
+  const signerInfo = signerInfos[0];
 
   const seen = new Set<string>([Buffer.from(encryption.der).toString('hex')]);
   const certs: EtkCertificate[] = [];

@@ -72,6 +72,9 @@ export interface StoredMessage {
   rows: RecipientRow[];
 }
 
+/** Ranks from here on are final states (published, failed, …). */
+const FINAL_RANK = 10;
+
 const STATE_RANK: Record<RecipientState, number> = {
   pending: 0,
   resolving: 1,
@@ -87,17 +90,24 @@ const STATE_RANK: Record<RecipientState, number> = {
 /**
  * Row update in Lua: KEYS[1] message hash; ARGV: field, patch JSON, new rank,
  * force flag. Refuses to lower the state rank unless forced (retry of failed
- * rows). Returns the stored row JSON, or nil when the row does not exist.
+ * rows) and keeps the hash's `open` count (rows not yet final) in step.
+ * Returns the stored row JSON, or nil when the row does not exist.
  */
 const UPDATE_ROW = `
+local FINAL_RANK = ${FINAL_RANK}
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if not cur then return nil end
 local row = cjson.decode(cur)
 local patch = cjson.decode(ARGV[2])
 local rank = tonumber(ARGV[3])
-if ARGV[4] ~= '1' and row.rank and rank < row.rank then return cur end
+local was = row.rank or 0
+if ARGV[4] ~= '1' and rank < was then return cur end
 for k, v in pairs(patch) do row[k] = v end
 row.rank = rank
+if redis.call('HEXISTS', KEYS[1], 'open') == 1 then
+  if was < FINAL_RANK and rank >= FINAL_RANK then redis.call('HINCRBY', KEYS[1], 'open', -1)
+  elseif was >= FINAL_RANK and rank < FINAL_RANK then redis.call('HINCRBY', KEYS[1], 'open', 1) end
+end
 local out = cjson.encode(row)
 redis.call('HSET', KEYS[1], ARGV[1], out)
 return out
@@ -126,6 +136,14 @@ function withoutNulls<T>(value: T): T {
   return value;
 }
 
+/** A stored row as readers see it (no nulls, no rank). */
+function parseRow(json: string): RecipientRow {
+  const parsed = withoutNulls(JSON.parse(json) as RecipientRow & { rank?: number });
+  storedRow.parse(parsed);
+  delete parsed.rank;
+  return parsed;
+}
+
 /** Redis-backed outbound message store. */
 export class MessageStore {
   constructor(
@@ -145,7 +163,7 @@ export class MessageStore {
 
   /** Creates a message and its rows in one transaction. */
   async create(meta: MessageMeta, rows: RecipientRow[]): Promise<void> {
-    const fields: Record<string, string> = { meta: JSON.stringify(meta) };
+    const fields: Record<string, string> = { meta: JSON.stringify(meta), open: String(rows.filter((r) => STATE_RANK[r.state] < FINAL_RANK).length) };
     for (const r of rows) fields[rowField(r.idx)] = JSON.stringify({ ...r, rank: STATE_RANK[r.state] });
     await this.redis.multi().hset(this.key(meta.id), fields).zadd(this.index(meta.tenantId), Date.parse(meta.createdAt), meta.id).exec();
   }
@@ -158,14 +176,31 @@ export class MessageStore {
     if (tenantId !== undefined && meta.tenantId !== tenantId) return undefined;
     const rows: RecipientRow[] = [];
     for (const [k, v] of Object.entries(all)) {
-      if (!k.startsWith('r:')) continue;
-      const parsed = withoutNulls(JSON.parse(v) as RecipientRow & { rank?: number });
-      storedRow.parse(parsed);
-      delete parsed.rank;
-      rows.push(parsed);
+      if (k.startsWith('r:')) rows.push(parseRow(v));
     }
     rows.sort((a, b) => a.idx - b.idx);
     return { meta, rows };
+  }
+
+  /**
+   * The meta and some rows of a message (any tenant), without reading the
+   * others: a delivery job of a 500-member group touches its own row only.
+   */
+  async getRows(id: string, idxs: readonly number[]): Promise<{ meta: MessageMeta; rows: (RecipientRow | undefined)[] } | undefined> {
+    const [meta, ...raw] = await this.redis.hmget(this.key(id), 'meta', ...idxs.map(rowField));
+    if (!meta) return undefined;
+    return { meta: JSON.parse(meta) as MessageMeta, rows: raw.map((v) => (v ? parseRow(v) : undefined)) };
+  }
+
+  /**
+   * Whether every row of the message is final (undefined for an unknown
+   * message), from the `open` count the row updates keep — no row is read.
+   */
+  async allFinal(id: string): Promise<boolean | undefined> {
+    const open = await this.redis.hget(this.key(id), 'open');
+    if (open !== null) return Number(open) <= 0;
+    const m = await this.get(undefined, id);
+    return m ? m.rows.every((r) => FINAL_STATES.has(r.state)) : undefined;
   }
 
   /** Reads one row. */

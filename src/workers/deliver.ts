@@ -93,9 +93,9 @@ async function sendWithPolicy(deps: OutboundDeps, tenant: Tenant, sender: Sender
 
 /** Processor of the deliver queue. */
 export async function processDeliver(data: JobData<'deliver'>, deps: OutboundDeps): Promise<void> {
-  const m = await deps.store.get(undefined, data.messageId);
+  const m = await deps.store.getRows(data.messageId, data.rows);
   if (!m) return;
-  const rows = data.rows.map((i) => m.rows[i]).filter((r): r is RecipientRow => !!r && !FINAL_STATES.has(r.state) && !!r.destination);
+  const rows = m.rows.filter((r): r is RecipientRow => !!r && !FINAL_STATES.has(r.state) && !!r.destination);
   if (rows.length === 0) return;
   const tenant = await deps.tenancy.tenants.get(m.meta.tenantId);
   const box = await deps.tenancy.boxes.get(m.meta.tenantId, m.meta.senderBoxId);
@@ -135,7 +135,8 @@ export async function processDeliver(data: JobData<'deliver'>, deps: OutboundDep
 
 /** When every row is final, schedules the removal of the staged plaintext after the retention time. */
 export async function scheduleCleanup(deps: OutboundDeps, messageId: string): Promise<void> {
-  const m = await deps.store.get(undefined, messageId);
-  if (!m || !m.rows.every((r) => FINAL_STATES.has(r.state))) return;
-  await deps.queues.add('cleanup', { messageId }, { jobId: jobId(messageId, 'cleanup', m.rows.length), delay: deps.retentionHours * 3600_000 });
+  if (!(await deps.store.allFinal(messageId))) return;
+  const meta = (await deps.store.getRows(messageId, []))?.meta;
+  if (!meta) return;
+  await deps.queues.add('cleanup', { messageId }, { jobId: jobId(messageId, 'cleanup', meta.recipientCount), delay: deps.retentionHours * 3600_000 });
 }

@@ -1,0 +1,87 @@
+/**
+ * The outbound message store on real Redis: rows never go back, the `open`
+ * count follows final states (what lets a delivery decide "all final" without
+ * reading every row), and partial reads return exactly the rows asked for.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MessageStore, type MessageMeta, type RecipientRow } from '../../src/outbound/message-store.ts';
+import { createTestRedis, type TestRedis } from '../helpers/redis.ts';
+
+let t: TestRedis;
+let store: MessageStore;
+
+beforeAll(async () => {
+  t = await createTestRedis('message-store');
+  store = new MessageStore(t.redis, t.prefix);
+});
+afterAll(async () => {
+  await t.cleanup();
+});
+
+function meta(id: string, recipientCount: number): MessageMeta {
+  return {
+    id,
+    tenantId: 'tenant-a',
+    senderBoxId: 'box-1',
+    createdAt: new Date().toISOString(),
+    mode: 'individual',
+    encrypted: true,
+    important: false,
+    receipts: { published: true, received: false, read: false },
+    notifyRecipients: false,
+    customMetas: [],
+    parts: { document: { filename: 'a.pdf', mimeType: 'application/pdf', size: 10 }, annexes: [], freeText: false, table: false, patient: false },
+    recipientCount,
+  };
+}
+
+function rows(n: number): RecipientRow[] {
+  return Array.from({ length: n }, (_, idx) => ({
+    idx,
+    ref: { type: 'NIHII', id: String(10000000 + idx), quality: 'DOCTOR' },
+    state: 'pending' as const,
+    publicationId: `pub-${idx}`,
+    updatedAt: new Date().toISOString(),
+  }));
+}
+
+describe('MessageStore', () => {
+  it('counts rows that are not final, through transitions, refused downgrades and forced retries', async () => {
+    await store.create(meta('m1', 3), rows(3));
+    expect(await store.allFinal('m1')).toBe(false);
+    await store.updateRow('m1', 0, { state: 'published' });
+    await store.updateRow('m1', 0, { state: 'received' }); // final → final: no change in the count
+    await store.updateRow('m1', 1, { state: 'failed', code: 'X', reason: 'r' });
+    expect(await store.allFinal('m1')).toBe(false);
+    await store.updateRow('m1', 0, { state: 'sending' }); // refused: published never goes back
+    expect(await store.allFinal('m1')).toBe(false);
+    await store.updateRow('m1', 2, { state: 'published' });
+    expect(await store.allFinal('m1')).toBe(true);
+    await store.updateRow('m1', 1, { state: 'pending' }, true); // retry of the failed row
+    expect(await store.allFinal('m1')).toBe(false);
+    await store.updateRow('m1', 1, { state: 'published' });
+    expect(await store.allFinal('m1')).toBe(true);
+    expect(await t.redis.hget(store.key('m1'), 'open')).toBe('0');
+  });
+
+  it('reads the meta and only the requested rows, in the requested order', async () => {
+    await store.create(meta('m2', 5), rows(5));
+    await store.updateRow('m2', 3, { state: 'sealing' });
+    const got = await store.getRows('m2', [3, 1, 9]);
+    expect(got?.meta.recipientCount).toBe(5);
+    expect(got?.rows.map((r) => r && [r.idx, r.state])).toEqual([[3, 'sealing'], [1, 'pending'], undefined]);
+    expect(await store.getRows('unknown', [0])).toBeUndefined();
+    expect(await store.allFinal('unknown')).toBeUndefined();
+  });
+
+  it('falls back to reading the rows for a hash without a count', async () => {
+    await store.create(meta('m3', 2), rows(2));
+    await t.redis.hdel(store.key('m3'), 'open');
+    expect(await store.allFinal('m3')).toBe(false);
+    await store.updateRow('m3', 0, { state: 'published' });
+    expect(await store.allFinal('m3')).toBe(false);
+    await store.updateRow('m3', 1, { state: 'failed', code: 'X', reason: 'r' });
+    expect(await store.allFinal('m3')).toBe(true);
+    expect(await t.redis.hexists(store.key('m3'), 'open')).toBe(0);
+  });
+});
