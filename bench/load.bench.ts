@@ -27,6 +27,10 @@ const SOAK = Number(process.env.BENCH_SOAK ?? 2000);
 const MAX_STEP_REQUESTS = 5000;
 /** Open loop, but bounded: past this many requests in flight a tick is counted as an error instead of piling up sockets. */
 const MAX_IN_FLIGHT = 512;
+/** Progress line of the soak every this often. */
+const SOAK_PROGRESS_MS = 30_000;
+/** Messages read at once when checking for published ones. */
+const CHECK_BATCH = 500;
 /** Messages enqueued for the Redis memory figure. */
 const QUEUED_SAMPLE = 1000;
 /** Closed-loop clients of the soak (it measures completeness, not latency). */
@@ -60,23 +64,34 @@ async function post(ctx: Ctx, i: number): Promise<{ id?: string; ms: number; sta
   }
 }
 
-/** Counts published messages; throws when one failed. */
-async function publishedCount(ctx: Ctx, ids: readonly string[]): Promise<number> {
-  let n = 0;
-  for (const id of ids) {
-    const m = await ctx.gw.deps.store.get(undefined, id);
-    const st = m ? messageState(m.rows) : 'missing';
-    if (st === 'delivered') n++;
-    else if (st === 'failed' || st === 'missing') throw new Error(`message ${id} ${st}: ${m?.rows[0]?.code ?? ''}`);
+/** Ids not yet published among `ids` (read in concurrent batches); throws when one failed. */
+async function unpublished(ctx: Ctx, ids: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < ids.length; i += CHECK_BATCH) {
+    const batch = ids.slice(i, i + CHECK_BATCH);
+    const found = await Promise.all(batch.map((id) => ctx.gw.deps.store.get(undefined, id)));
+    found.forEach((m, j) => {
+      const st = m ? messageState(m.rows) : 'missing';
+      if (st === 'failed' || st === 'missing') throw new Error(`message ${batch[j]} ${st}: ${m?.rows[0]?.code ?? ''}`);
+      if (st !== 'delivered') out.push(batch[j]!);
+    });
   }
-  return n;
+  return out;
 }
 
+/** Counts published messages; throws when one failed. */
+async function publishedCount(ctx: Ctx, ids: readonly string[]): Promise<number> {
+  return ids.length - (await unpublished(ctx, ids)).length;
+}
+
+/** Waits until every id is published, re-reading only those still pending (a 100,000-message soak stays cheap to watch). */
 async function drain(ctx: Ctx, ids: readonly string[]): Promise<void> {
   const end = Date.now() + 30_000 + ids.length * DRAIN_MS_PER_MESSAGE;
-  while ((await publishedCount(ctx, ids)) < ids.length) {
-    if (Date.now() > end) throw new Error('backlog did not drain');
-    await sleep(250);
+  let pending = await unpublished(ctx, ids);
+  while (pending.length > 0) {
+    if (Date.now() > end) throw new Error(`backlog did not drain (${pending.length} pending)`);
+    await sleep(pending.length > 1000 ? 2000 : 250);
+    pending = await unpublished(ctx, pending);
   }
 }
 
@@ -193,6 +208,13 @@ async function soak(ctx: Ctx, base: number): Promise<void> {
   let next = 0;
   let errors = 0;
   const t0 = performance.now();
+  const atSandbox0 = ctx.sandbox.ehbox.store.messages.size;
+  const progress = setInterval(() => {
+    const secs = (performance.now() - t0) / 1000;
+    const landed = ctx.sandbox.ehbox.store.messages.size - atSandbox0;
+    console.log(`soak: ${secs.toFixed(0)} s, ${ids.length}/${SOAK} accepted, ~${landed} published at the sandbox (${(landed / secs).toFixed(1)}/s)`);
+  }, SOAK_PROGRESS_MS);
+  progress.unref();
   await Promise.all(Array.from({ length: SOAK_CLIENTS }, async () => {
     while (next < SOAK) {
       const r = await post(ctx, base + next++);
@@ -201,7 +223,11 @@ async function soak(ctx: Ctx, base: number): Promise<void> {
     }
   }));
   const acceptSecs = (performance.now() - t0) / 1000;
-  await drain(ctx, ids);
+  try {
+    await drain(ctx, ids);
+  } finally {
+    clearInterval(progress);
+  }
   const secs = (performance.now() - t0) / 1000;
   const pubs = new Map<string, number>();
   for (const m of ctx.sandbox.ehbox.store.messages.values()) if (m.publicationId) pubs.set(m.publicationId, (pubs.get(m.publicationId) ?? 0) + 1);
