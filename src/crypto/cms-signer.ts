@@ -39,6 +39,19 @@ export const pssSha256Signer: RawSigner = (toBeSigned, credential) =>
     saltLength: PSS_SALT_LENGTH,
   });
 
+/**
+ * `pssSha256Signer` in libuv's thread pool: the calling thread goes on (other
+ * key transports, other requests) while the RSA private operation runs.
+ */
+export function pssSha256SignAsync(toBeSigned: Uint8Array, credential: Credential): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    sign('sha256', toBeSigned, { key: credential.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: PSS_SALT_LENGTH }, (err, signature) => {
+      if (err) reject(err);
+      else resolve(signature);
+    });
+  });
+}
+
 const SHA256_ALGORITHM = derAlgorithm(OID.sha256, DER_NULL);
 const PSS_ALGORITHM = derAlgorithm(
   OID.rsaPss,
@@ -70,6 +83,29 @@ function attribute(type: string, value: Uint8Array): Uint8Array {
  * it as DER chunks; the content chunks are referenced, not copied. One RawSigner call.
  */
 export function buildSignedData(content: readonly Uint8Array[], params: SignedDataParams): Uint8Array[] {
+  const layer = prepareSignedData(content, params);
+  return layer.finish(params.rawSigner(layer.signedAttrs, params.signer));
+}
+
+/**
+ * `buildSignedData` with the default signer run in the thread pool (an
+ * injected RawSigner is called as it is).
+ */
+export async function buildSignedDataAsync(content: readonly Uint8Array[], params: SignedDataParams): Promise<Uint8Array[]> {
+  const layer = prepareSignedData(content, params);
+  const signature = params.rawSigner === pssSha256Signer
+    ? await pssSha256SignAsync(layer.signedAttrs, params.signer)
+    : params.rawSigner(layer.signedAttrs, params.signer);
+  return layer.finish(signature);
+}
+
+/** A SignedData layer waiting for its signature over `signedAttrs`. */
+interface PreparedSignedData {
+  signedAttrs: Uint8Array;
+  finish(signature: Uint8Array): Uint8Array[];
+}
+
+function prepareSignedData(content: readonly Uint8Array[], params: Omit<SignedDataParams, 'rawSigner'>): PreparedSignedData {
   const hash = createHash('sha256');
   for (const chunk of content) hash.update(chunk);
   const signedAttrs = derSetOf([
@@ -77,28 +113,30 @@ export function buildSignedData(content: readonly Uint8Array[], params: SignedDa
     attribute(OID.signingTime, derUtcTime(params.signingTime)),
     attribute(OID.messageDigest, derOctetString(hash.digest())),
   ]);
-  const signature = params.rawSigner(signedAttrs, params.signer);
-  const implicitAttrs = Uint8Array.from(signedAttrs);
-  implicitAttrs[0] = 0xa0; // [0] IMPLICIT SET OF Attribute
-  const signerInfo = derSequence(
-    VERSION_1,
-    readCertificate(params.signer.certificateDer).issuerAndSerial,
-    SHA256_ALGORITHM,
-    implicitAttrs,
-    PSS_ALGORITHM,
-    derOctetString(signature),
-  );
-  const eContent = wrapChunks(0xa0, wrapChunks(0x04, content));
-  const encapContentInfo = wrapChunks(0x30, [DATA_OID, ...eContent]);
-  const certificates = params.certificates.length > 0 ? [tlv(0xa0, ...params.certificates)] : [];
-  const signedData = wrapChunks(0x30, [
-    VERSION_1,
-    tlv(0x31, SHA256_ALGORITHM),
-    ...encapContentInfo,
-    ...certificates,
-    tlv(0x31, signerInfo),
-  ]);
-  return wrapChunks(0x30, [SIGNED_DATA_OID, ...wrapChunks(0xa0, signedData)]);
+  const finish = (signature: Uint8Array): Uint8Array[] => {
+    const implicitAttrs = Uint8Array.from(signedAttrs);
+    implicitAttrs[0] = 0xa0; // [0] IMPLICIT SET OF Attribute
+    const signerInfo = derSequence(
+      VERSION_1,
+      readCertificate(params.signer.certificateDer).issuerAndSerial,
+      SHA256_ALGORITHM,
+      implicitAttrs,
+      PSS_ALGORITHM,
+      derOctetString(signature),
+    );
+    const eContent = wrapChunks(0xa0, wrapChunks(0x04, content));
+    const encapContentInfo = wrapChunks(0x30, [DATA_OID, ...eContent]);
+    const certificates = params.certificates.length > 0 ? [tlv(0xa0, ...params.certificates)] : [];
+    const signedData = wrapChunks(0x30, [
+      VERSION_1,
+      tlv(0x31, SHA256_ALGORITHM),
+      ...encapContentInfo,
+      ...certificates,
+      tlv(0x31, signerInfo),
+    ]);
+    return wrapChunks(0x30, [SIGNED_DATA_OID, ...wrapChunks(0xa0, signedData)]);
+  };
+  return { signedAttrs, finish };
 }
 
 /** Refuses signing keys outside the EHEALTH_CERT policy before any work is done. */

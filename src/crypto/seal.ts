@@ -12,7 +12,7 @@ import { constants, createCipheriv, createPublicKey, publicEncrypt, randomBytes,
 import { Worker } from 'node:worker_threads';
 import { CryptoError } from './errors.ts';
 import type { Credential } from './types.ts';
-import { assertSigningKey, buildSignedData, pssSha256Signer, type RawSigner } from './cms-signer.ts';
+import { assertSigningKey, buildSignedData, buildSignedDataAsync, pssSha256Signer, type RawSigner, type SignedDataParams } from './cms-signer.ts';
 import {
   DER_NULL, OID, readCertificate, chunksLength, derAlgorithm, derOctetString, derOid, derSequence, derSetOf,
   derSmallInteger, tlv, wrapChunks,
@@ -77,14 +77,26 @@ export interface InnerOptions extends SealOptions {
 
 /** Signs the clear content once (inner SignedData, by default without certificates). One RSA signature. */
 export function signInner(content: Uint8Array, sender: Credential, options: InnerOptions = {}): InnerSigned {
+  return innerOf(buildSignedData([content], innerParams(content, sender, options)));
+}
+
+/** `signInner` with the RSA signature in the thread pool (this thread is free meanwhile). */
+export async function signInnerAsync(content: Uint8Array, sender: Credential, options: InnerOptions = {}): Promise<InnerSigned> {
+  return innerOf(await buildSignedDataAsync([content], innerParams(content, sender, options)));
+}
+
+function innerParams(content: Uint8Array, sender: Credential, options: InnerOptions): SignedDataParams {
   if (content.length > MAX_SEAL_CONTENT_BYTES) throw new CryptoError('INPUT_TOO_LARGE', 'content too large to seal');
   assertSigningKey(sender);
-  const chunks = buildSignedData([content], {
+  return {
     signer: sender,
     signingTime: options.signingTime ?? new Date(),
     certificates: options.embedCertificates ? [sender.certificateDer, ...sender.chainDer] : [],
     rawSigner: options.rawSigner ?? pssSha256Signer,
-  });
+  };
+}
+
+function innerOf(chunks: Uint8Array[]): InnerSigned {
   return Object.freeze({ chunks: Object.freeze(chunks), byteLength: chunksLength(chunks) });
 }
 
@@ -117,9 +129,10 @@ export function seal(content: Uint8Array, params: SealParams): Uint8Array {
 }
 
 /**
- * `sealInner` for large recipient sets: from PARALLEL_KEY_TRANSPORT_THRESHOLD
- * certificate recipients on, part of the RSA key transports run in a worker
- * thread while this thread encrypts the rest. Same output format and checks.
+ * `sealInner` without blocking: the outer signature runs in the thread pool
+ * and, from PARALLEL_KEY_TRANSPORT_THRESHOLD certificate recipients on, part
+ * of the RSA key transports in a worker thread while this thread encrypts the
+ * rest. Same output format and checks.
  */
 export async function sealInnerAsync(
   inner: InnerSigned,
@@ -128,27 +141,48 @@ export async function sealInnerAsync(
   options: SealOptions & { kek?: readonly KekRecipient[] } = {},
 ): Promise<Uint8Array> {
   checkSealArgs(recipients, options.kek ?? [], sender);
-  return finishSeal(inner, startKeyTransports(recipients, 0), sender, options);
+  const job = startKeyTransports(recipients);
+  return finishSeal(inner, job, localShare(job), sender, options);
 }
 
 /**
- * `seal` for large recipient sets: the CEK is drawn first so that the worker
- * encrypts its share of the key transports while this thread makes the inner
- * signature, then its own share. Still exactly two RSA signatures.
+ * `seal` for large recipient sets and busy threads: the CEK is drawn first,
+ * the worker gets its share of the key transports, the inner signature runs
+ * in the thread pool while this thread encrypts its own share, and the outer
+ * signature runs in the thread pool too. Still exactly two RSA signatures.
  */
 export async function sealAsync(content: Uint8Array, params: SealParams): Promise<Uint8Array> {
   if (content.length > MAX_SEAL_CONTENT_BYTES) throw new CryptoError('INPUT_TOO_LARGE', 'content too large to seal');
   checkSealArgs(params.recipients, params.kek ?? [], params.sender);
   const options = sealOptionsOf(params);
-  const job = startKeyTransports(params.recipients, SIGNATURE_COST_IN_KEY_TRANSPORTS);
-  let inner: InnerSigned;
+  const job = startKeyTransports(params.recipients);
+  let signing: Promise<InnerSigned>;
   try {
-    inner = signInner(content, params.sender, options);
+    signing = signInnerAsync(content, params.sender, options);
   } catch (err) {
     job.cek.fill(0);
     throw err;
   }
-  return finishSeal(inner, job, params.sender, { ...options, ...(params.kek ? { kek: params.kek } : {}) });
+  signing.catch(() => undefined); // awaited below; no unhandled rejection if the key transports fail first
+  const local = localShare(job);
+  let inner: InnerSigned;
+  try {
+    inner = await signing;
+  } catch (err) {
+    job.cek.fill(0);
+    throw err;
+  }
+  return finishSeal(inner, job, local, params.sender, { ...options, ...(params.kek ? { kek: params.kek } : {}) });
+}
+
+/** This thread's key transports of a job; the CEK is zeroed if they fail. */
+function localShare(job: KeyTransportJob): Uint8Array[] {
+  try {
+    return job.local();
+  } catch (err) {
+    job.cek.fill(0);
+    throw err;
+  }
 }
 
 function sealOptionsOf(params: SealParams): SealOptions {
@@ -165,27 +199,37 @@ function checkSealArgs(recipients: readonly Uint8Array[], kek: readonly KekRecip
 
 /** Outer SignedData over the EnvelopedData, with the sender's certificate chain. */
 function signOuter(envelope: Uint8Array[], sender: Credential, options: SealOptions): Uint8Array {
-  const outer = buildSignedData(envelope, {
+  return Buffer.concat(buildSignedData(envelope, outerParams(sender, options)));
+}
+
+function outerParams(sender: Credential, options: SealOptions): SignedDataParams {
+  return {
     signer: sender,
     signingTime: options.signingTime ?? new Date(),
     certificates: [sender.certificateDer, ...sender.chainDer],
     rawSigner: options.rawSigner ?? pssSha256Signer,
-  });
-  return Buffer.concat(outer);
+  };
 }
 
-/** Envelope and outer signature of the async seals; the CEK is zeroed whatever happens. */
-async function finishSeal(inner: InnerSigned, job: KeyTransportJob, sender: Credential, options: SealOptions & { kek?: readonly KekRecipient[] }): Promise<Uint8Array> {
+/** Envelope and outer signature (thread pool) of the async seals; the CEK is zeroed whatever happens. */
+async function finishSeal(
+  inner: InnerSigned,
+  job: KeyTransportJob,
+  local: Uint8Array[],
+  sender: Credential,
+  options: SealOptions & { kek?: readonly KekRecipient[] },
+): Promise<Uint8Array> {
+  let envelope: Uint8Array[];
   try {
     const kek = options.kek ?? [];
-    const local = job.local();
     const content = encryptedContentInfo(inner, job.cek);
     const kekInfos = kek.map((k) => kekRecipient(k, job.cek));
     const infos = [...local, ...(await job.remote()), ...kekInfos];
-    return signOuter(envelopedData(infos, kek.length, content), sender, options);
+    envelope = envelopedData(infos, kek.length, content);
   } finally {
     job.cek.fill(0);
   }
+  return Buffer.concat(await buildSignedDataAsync(envelope, outerParams(sender, options)));
 }
 
 // ------------------------------------------------------------------ EnvelopedData
@@ -287,11 +331,12 @@ function envelopedData(infos: Uint8Array[], kekCount: number, content: Uint8Arra
  */
 export const PARALLEL_KEY_TRANSPORT_THRESHOLD = 8;
 /**
- * One RSA-2048 PSS signature costs about this many PKCS#1 public encryptions
- * (0.27 ms / 21 µs): while `sealAsync` makes the inner signature the worker
- * gets that many more key transports than the main thread.
+ * This thread's share of the key transports when the worker is used. The
+ * signatures run in the thread pool, so three threads share the two cores:
+ * this thread, which does not wait for a message round trip, takes a bit
+ * more than half (tuned with `npm run bench:crypto`).
  */
-const SIGNATURE_COST_IN_KEY_TRANSPORTS = 12;
+const MAIN_THREAD_SHARE = Number(process.env.EHBOX_SEAL_MAIN_SHARE ?? 0.5);
 /** An unanswered worker job after this long means a stuck worker: it is replaced and this thread does the job. */
 const WORKER_TIMEOUT_MS = 10_000;
 /** A worker that dies before its first answer (e.g. its file is missing) is not restarted for this long: no thread churn per seal. */
@@ -305,12 +350,12 @@ interface KeyTransportJob {
 }
 
 /** Prepares (validates) every recipient, draws the CEK and hands the worker its share at once. */
-function startKeyTransports(recipients: readonly Uint8Array[], workerHeadStart: number): KeyTransportJob {
+function startKeyTransports(recipients: readonly Uint8Array[]): KeyTransportJob {
   const prepared = recipients.map(prepareRecipient);
   const cek = new Uint8Array(CEK_LENGTH); // own ArrayBuffer: only these 16 bytes are cloned to the worker
   randomFillSync(cek);
   const n = prepared.length;
-  const mainCount = n < PARALLEL_KEY_TRANSPORT_THRESHOLD ? n : Math.max(0, Math.floor((n - workerHeadStart) / 2));
+  const mainCount = n < PARALLEL_KEY_TRANSPORT_THRESHOLD ? n : Math.round(n * MAIN_THREAD_SHARE);
   const mine = prepared.slice(0, mainCount);
   const theirs = prepared.slice(mainCount);
   const answer = theirs.length > 0 ? requestKeyTransports(cek, theirs.map((r) => r.spki)) : Promise.resolve([]);

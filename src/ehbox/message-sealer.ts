@@ -7,7 +7,7 @@
  * for many recipient sets costs one outer signature per field and set.
  */
 import crypto from 'node:crypto';
-import { sealInner, signInner, type InnerSigned } from '../crypto/seal.ts';
+import { sealInner, sealInnerAsync, signInner, signInnerAsync, type InnerSigned } from '../crypto/seal.ts';
 import type { Credential } from '../crypto/types.ts';
 import type { FreeInformations, PublicationAnnex, PublicationDocument } from './wire/messages.ts';
 
@@ -45,13 +45,30 @@ export interface PreparedMessage {
 
 const utf8 = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'));
 
+type PrepareOptions = { encrypted: boolean; sender?: Credential; signingTime?: Date };
+
 /** Signs every non-empty field once (when encrypted); content stays in memory only. */
-export function prepareMessage(plain: PlainMessage, opts: { encrypted: boolean; sender?: Credential; signingTime?: Date }): PreparedMessage {
-  if (opts.encrypted && !opts.sender) throw new Error('an encrypted message needs the sender credential');
-  const field = (clear: Uint8Array): Field => ({
-    clear,
-    inner: opts.encrypted && clear.length > 0 ? signInner(clear, opts.sender!, opts.signingTime ? { signingTime: opts.signingTime } : {}) : undefined,
+export function prepareMessage(plain: PlainMessage, opts: PrepareOptions): PreparedMessage {
+  return assemblePrepared(plain, opts, (clear) => ({ clear, inner: innerFor(clear, opts) ? signInner(clear, opts.sender!, innerOptions(opts)) : undefined }));
+}
+
+/** `prepareMessage` with the inner signatures in the thread pool, all fields at once. */
+export async function prepareMessageAsync(plain: PlainMessage, opts: PrepareOptions): Promise<PreparedMessage> {
+  const pending: Promise<void>[] = [];
+  const prepared = assemblePrepared(plain, opts, (clear) => {
+    const f: Field = { clear, inner: undefined };
+    if (innerFor(clear, opts)) pending.push(signInnerAsync(clear, opts.sender!, innerOptions(opts)).then((inner) => void (f.inner = inner)));
+    return f;
   });
+  await Promise.all(pending);
+  return prepared;
+}
+
+const innerFor = (clear: Uint8Array, opts: PrepareOptions) => opts.encrypted && clear.length > 0;
+const innerOptions = (opts: { signingTime?: Date | undefined }) => (opts.signingTime ? { signingTime: opts.signingTime } : {});
+
+function assemblePrepared(plain: PlainMessage, opts: PrepareOptions, field: (clear: Uint8Array) => Field): PreparedMessage {
+  if (opts.encrypted && !opts.sender) throw new Error('an encrypted message needs the sender credential');
   return {
     plain,
     encrypted: opts.encrypted,
@@ -74,7 +91,24 @@ export function digestOf(bytes: Uint8Array): string {
  * destinations' ETKs plus the sender's own). Empty fields go as they are.
  */
 export function sealPrepared(m: PreparedMessage, recipients: readonly Uint8Array[], opts: { signingTime?: Date } = {}): SealedFields {
-  const out = (f: Field): Uint8Array => (f.inner ? sealInner(f.inner, recipients, m.sender!, opts.signingTime ? { signingTime: opts.signingTime } : {}) : f.clear);
+  return assembleSealed(m, (f) => (f.inner ? sealInner(f.inner, recipients, m.sender!, innerOptions(opts)) : f.clear));
+}
+
+/** `sealPrepared` without blocking the event loop: every field sealed at once, signatures in the thread pool. */
+export async function sealPreparedAsync(m: PreparedMessage, recipients: readonly Uint8Array[], opts: { signingTime?: Date } = {}): Promise<SealedFields> {
+  const sealed = new Map<Field, Uint8Array>();
+  const fields: Field[] = [];
+  assembleSealed(m, (f) => {
+    fields.push(f);
+    return f.clear;
+  });
+  await Promise.all(fields.map(async (f) => {
+    sealed.set(f, f.inner ? await sealInnerAsync(f.inner, recipients, m.sender!, innerOptions(opts)) : f.clear);
+  }));
+  return assembleSealed(m, (f) => sealed.get(f)!);
+}
+
+function assembleSealed(m: PreparedMessage, out: (f: Field) => Uint8Array): SealedFields {
   const docBytes = out(m.document);
   const free: FreeInformations | undefined = m.freeText
     ? { kind: 'text', text: out(m.freeText) }

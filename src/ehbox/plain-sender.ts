@@ -12,7 +12,7 @@
 import { classifyError } from '../soap/fault.ts';
 import type { Credential, Keystore } from '../crypto/types.ts';
 import type { EhboxClient } from './ehbox-client.ts';
-import { prepareMessage, sealPrepared, type PlainMessage, type PreparedMessage } from './message-sealer.ts';
+import { prepareMessageAsync, sealPreparedAsync, type PlainMessage, type PreparedMessage } from './message-sealer.ts';
 import type { BoxAddress, CustomMeta, PublicationDestination, RecipientAbsence, SendMessageRequest } from './wire/messages.ts';
 
 /** One publication per destination, or one for all. */
@@ -126,7 +126,7 @@ export async function sendPlain(client: SendingClient, input: SendPlainInput): P
     throw new SendPlainError('ENCRYPTED_TO_ALL', 'An encrypted message to Id=ALL would be readable by the sender only');
   }
   const sender = input.sender ?? client.session.keystore.authentication;
-  const prepared = prepareMessage(input.message, { encrypted, sender, ...(input.signingTime ? { signingTime: input.signingTime } : {}) });
+  const prepared = await prepareMessageAsync(input.message, { encrypted, sender, ...(input.signingTime ? { signingTime: input.signingTime } : {}) });
   const units = mode === 'shared' ? [input.destinations] : input.destinations.map((d) => [d]);
   const results: DestinationResult[][] = new Array<DestinationResult[]>(units.length);
   let next = 0;
@@ -154,7 +154,7 @@ async function publishUnit(client: SendingClient, input: SendPlainInput, prepare
     if (sending.length === 0) break;
     let res;
     try {
-      res = await client.send(buildRequest(input, prepared, sending));
+      res = await client.send(await buildRequest(input, prepared, sending));
     } catch (err) {
       const failed = failure(err);
       for (const s of sending) s.outcome = failed;
@@ -226,12 +226,12 @@ function failure(err: unknown): DestinationOutcome {
   };
 }
 
-function buildRequest(input: SendPlainInput, prepared: PreparedMessage, slots: readonly Slot[]): SendMessageRequest {
+async function buildRequest(input: SendPlainInput, prepared: PreparedMessage, slots: readonly Slot[]): Promise<SendMessageRequest> {
   const certs = new Map<string, Uint8Array>();
   if (prepared.encrypted) {
     for (const e of [...slots.flatMap((s) => s.etks), ...input.senderEtks]) certs.set(Buffer.from(e.encryptionCertDer).toString('hex'), e.encryptionCertDer);
   }
-  const sealed = sealPrepared(prepared, [...certs.values()], input.signingTime ? { signingTime: input.signingTime } : {});
+  const sealed = await sealPreparedAsync(prepared, [...certs.values()], input.signingTime ? { signingTime: input.signingTime } : {});
   const receipts = input.receipts ?? {};
   return {
     publicationId: input.publicationId?.(slots.map((s) => plainAddress(s.address))),

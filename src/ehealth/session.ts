@@ -7,7 +7,7 @@
 import type { Keystore } from '../crypto/types.ts';
 import { buildMultipartRelated } from '../soap/swa.ts';
 import { postSoap, type SoapHttpResponse } from '../soap/http.ts';
-import { signWithSamlHok } from '../soap/wssec.ts';
+import { signWithSamlHokAsync } from '../soap/wssec.ts';
 import type { StsClient } from '../sts/sts-client.ts';
 
 export { EHEALTH_PATHS, endpointsAt, type EhealthEndpoints } from '../config/ehealth-endpoints.ts';
@@ -38,7 +38,7 @@ export class EhealthSession {
   /** Posts a payload signed with the session's holder-of-key token. */
   async call(url: string, soapAction: string, payloadXml: string, attachments: readonly { cid: string; bytes: Uint8Array }[] = []): Promise<SoapHttpResponse> {
     const token = await this.sts.token(this.keystore, this.quality);
-    const envelopeXml = signWithSamlHok({ body: payloadXml, assertionXml: token.assertionXml, privateKey: this.keystore.authentication.privateKey });
+    const envelopeXml = await signWithSamlHokAsync({ body: payloadXml, assertionXml: token.assertionXml, privateKey: this.keystore.authentication.privateKey });
     const body = attachments.length === 0 ? envelopeXml : buildMultipartRelated({ envelopeXml, attachments: attachments.map((a) => ({ contentId: a.cid, data: a.bytes })) });
     return postSoap({
       url,

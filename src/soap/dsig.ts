@@ -296,6 +296,21 @@ export interface SignatureSpec {
  * stand, and SignedInfo is canonicalised from a parse of the very text we emit.
  */
 export function buildSignatureXml(spec: SignatureSpec): string {
+  const pending = prepareSignature(spec);
+  return pending.finish(signRaw(pending.hash, pending.toSign, spec.privateKey));
+}
+
+/** `buildSignatureXml` with the RSA signature in libuv's thread pool (the event loop goes on meanwhile). */
+export async function buildSignatureXmlAsync(spec: SignatureSpec): Promise<string> {
+  const pending = prepareSignature(spec);
+  const value = await new Promise<Buffer>((resolve, reject) => {
+    signRaw(pending.hash, pending.toSign, spec.privateKey, (err, sig) => (err ? reject(err) : resolve(sig)));
+  });
+  return pending.finish(value);
+}
+
+/** A ds:Signature waiting for its SignatureValue over `toSign` (canonical SignedInfo). */
+function prepareSignature(spec: SignatureSpec): { hash: string; toSign: Buffer; finish(value: Buffer): string } {
   if (spec.privateKey.asymmetricKeyType !== 'rsa') throw new SoapError('INVALID_ARGUMENT', 'Only RSA keys can sign SOAP messages');
   const digestUri = DIGEST_ALGORITHMS[spec.digestAlgorithm];
   const signatureUri = SIGNATURE_ALGORITHMS[spec.signatureAlgorithm];
@@ -309,7 +324,10 @@ export function buildSignatureXml(spec: SignatureSpec): string {
   const signedInfo = `<ds:SignedInfo><ds:CanonicalizationMethod Algorithm="${DSIG.excC14n}"/><ds:SignatureMethod Algorithm="${signatureUri}"/>${refs.join('')}</ds:SignedInfo>`;
   const open = `<ds:Signature xmlns:ds="${NS.ds}">`;
   const signedInfoEl = parseXml(`${open}${signedInfo}</ds:Signature>`).documentElement!.firstChild as Element;
-  const value = signRaw(HASH_OF[signatureUri]!, Buffer.from(canonicalizeExclusive(signedInfoEl), 'utf8'), spec.privateKey).toString('base64');
   const keyInfo = spec.keyInfoXml ? `<ds:KeyInfo>${spec.keyInfoXml}</ds:KeyInfo>` : '';
-  return `${open}${signedInfo}<ds:SignatureValue>${value}</ds:SignatureValue>${keyInfo}</ds:Signature>`;
+  return {
+    hash: HASH_OF[signatureUri]!,
+    toSign: Buffer.from(canonicalizeExclusive(signedInfoEl), 'utf8'),
+    finish: (value) => `${open}${signedInfo}<ds:SignatureValue>${value.toString('base64')}</ds:SignatureValue>${keyInfo}</ds:Signature>`,
+  };
 }

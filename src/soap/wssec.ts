@@ -16,6 +16,8 @@ import { buildEnvelope, parseEnvelope, SOAP_PREFIX } from './envelope.ts';
 import { SoapError, describeError } from './errors.ts';
 import {
   buildSignatureXml,
+  buildSignatureXmlAsync,
+  type SignatureSpec,
   toPrivateKey,
   type DigestAlgorithmName,
   type PrivateKeyInput,
@@ -128,24 +130,47 @@ const OWN_XML = { maxBytes: Number.POSITIVE_INFINITY };
  * ds:Signature text can be spliced into the envelope text unchanged.
  */
 function signPlan(plan: SignPlan): string {
+  const { spec, envelopeWith } = planSignature(plan);
+  return signing(() => envelopeWith(buildSignatureXml(spec())));
+}
+
+/** `signPlan` with the RSA signature in the thread pool. */
+async function signPlanAsync(plan: SignPlan): Promise<string> {
+  const { spec, envelopeWith } = planSignature(plan);
+  const signature = await signing(() => buildSignatureXmlAsync(spec()));
+  return envelopeWith(signature);
+}
+
+function planSignature(plan: SignPlan): { spec: () => SignatureSpec; envelopeWith(signature: string): string } {
   const { parts, bodyId, opts } = plan;
   const envelopeWith = (signature: string): string =>
     buildEnvelope({ header: SECURITY_OPEN + plan.securityContent + signature + SECURITY_CLOSE + parts.header, body: parts.body, bodyId });
   const unsigned = envelopeWith('');
-  try {
+  const spec = (): SignatureSpec => {
     const root = parseXml(unsigned, OWN_XML).documentElement!;
     const elements = elementsByWsuId(root, plan.referenceIds);
-    const signature = buildSignatureXml({
+    return {
       references: plan.referenceIds.map((id, i) => ({ id, element: elements[i]! })),
       privateKey: toPrivateKey(opts.privateKey),
       signatureAlgorithm: opts.signatureAlgorithm ?? 'rsa-sha256',
       digestAlgorithm: opts.digestAlgorithm ?? 'sha256',
       keyInfoXml: plan.keyInfoXml,
-    });
-    return envelopeWith(signature);
-  } catch (err) {
+    };
+  };
+  return { spec, envelopeWith };
+}
+
+/** Runs a signing step; anything but a SoapError becomes WSSEC_SIGN_FAILED (sync throws and async rejections alike). */
+function signing<T>(fn: () => T): T {
+  const wrap = (err: unknown): never => {
     if (err instanceof SoapError) throw err;
     throw new SoapError('WSSEC_SIGN_FAILED', `Cannot sign the SOAP message: ${describeError(err)}`, { cause: err });
+  };
+  try {
+    const out = fn();
+    return (out instanceof Promise ? out.catch(wrap) : out) as T;
+  } catch (err) {
+    return wrap(err);
   }
 }
 
@@ -166,11 +191,33 @@ function embeddable(xml: string): string {
  * Body + Timestamp whose KeyInfo points at the AssertionID.
  */
 export function signWithSamlHok(opts: SignWithSamlHokOptions): string {
-  const assertionXml = embeddable(opts.assertionXml);
+  return signPlan(samlHokPlan(opts));
+}
+
+/** `signWithSamlHok` with the RSA signature in the thread pool: the event loop serves other calls meanwhile. */
+export async function signWithSamlHokAsync(opts: SignWithSamlHokOptions): Promise<string> {
+  return signPlanAsync(samlHokPlan(opts));
+}
+
+/** AssertionIDs of recently used assertions: a token is reused for hours, parsing it per call is waste. */
+const assertionIds = new Map<string, string>();
+const MAX_REMEMBERED_ASSERTIONS = 64;
+
+function assertionIdOf(assertionXml: string): string {
+  const known = assertionIds.get(assertionXml);
+  if (known) return known;
   const root = parseXml(assertionXml).documentElement!;
   if (!isElement(root, NS.saml, 'Assertion')) throw new SoapError('INVALID_ARGUMENT', 'assertionXml is not a SAML 1.1 saml:Assertion');
   const assertionId = attr(root, null, 'AssertionID');
   if (!assertionId) throw new SoapError('INVALID_ARGUMENT', 'The assertion has no AssertionID');
+  if (assertionIds.size >= MAX_REMEMBERED_ASSERTIONS) assertionIds.delete(assertionIds.keys().next().value!);
+  assertionIds.set(assertionXml, assertionId);
+  return assertionId;
+}
+
+function samlHokPlan(opts: SignWithSamlHokOptions): SignPlan {
+  const assertionXml = embeddable(opts.assertionXml);
+  const assertionId = assertionIdOf(assertionXml);
   if (opts.assertionId !== undefined && opts.assertionId !== assertionId) {
     throw new SoapError('INVALID_ARGUMENT', 'assertionId does not match the AssertionID of the assertion');
   }
@@ -180,14 +227,14 @@ export function signWithSamlHok(opts: SignWithSamlHokOptions): string {
     { 'xmlns:wsse': NS.wsse },
     xmlText('wsse:KeyIdentifier', assertionId, { ValueType: WSS.samlAssertionIdValueType }),
   );
-  return signPlan({
+  return {
     parts: messageParts(opts),
     securityContent: timestampXml(ids.tsId, opts.now ?? new Date(), opts.ttlSeconds ?? DEFAULT_TIMESTAMP_TTL_SECONDS) + assertionXml,
     bodyId: ids.bodyId,
     referenceIds: [ids.bodyId, ids.tsId],
     keyInfoXml,
     opts,
-  });
+  };
 }
 
 /**

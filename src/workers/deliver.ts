@@ -8,7 +8,7 @@
  */
 import { fromEhboxType } from '../common/identifiers.ts';
 import { EhboxStatusError, type SendResult } from '../ehbox/ehbox-client.ts';
-import { prepareMessage, sealPrepared, type PreparedMessage } from '../ehbox/message-sealer.ts';
+import { prepareMessage, sealPreparedAsync, type PreparedMessage, type SealedFields } from '../ehbox/message-sealer.ts';
 import type { PublicationDestination, SendMessageRequest } from '../ehbox/wire/messages.ts';
 import { loadPrepared } from '../outbound/inner-cache.ts';
 import { timedCrypto } from '../observability/crypto-timing-hook.ts';
@@ -31,7 +31,7 @@ async function etkCertsFor(deps: OutboundDeps, d: { type: string; id: string }):
   return (await deps.etkDepot.getEtks({ type: d.type, value: d.id })).map((e) => e.encryptionCertDer);
 }
 
-function request(meta: MessageMeta, publicationId: string, sender: Sender, destinations: PublicationDestination[], sealed: ReturnType<typeof sealPrepared>): SendMessageRequest {
+function request(meta: MessageMeta, publicationId: string, sender: Sender, destinations: PublicationDestination[], sealed: SealedFields): SendMessageRequest {
   return {
     publicationId,
     boxId: sender.box.box,
@@ -66,7 +66,7 @@ async function sendWithPolicy(deps: OutboundDeps, tenant: Tenant, sender: Sender
   const substitutes: Destination[] = [];
   let result: SendResult | undefined;
   for (let round = 0; round < MAX_OOO_ROUNDS; round++) {
-    const sealed = timedCrypto('seal', () => sealPrepared(prepared, meta.encrypted ? [...pub.certs, ...sender.ownEtks.map((e) => e.encryptionCertDer)] : []));
+    const sealed = await timedCrypto('seal', () => sealPreparedAsync(prepared, meta.encrypted ? [...pub.certs, ...sender.ownEtks.map((e) => e.encryptionCertDer)] : []));
     try {
       result = await sender.ehbox.send(request(meta, publicationId, sender, pub.destinations, sealed));
     } catch (err) {

@@ -5,7 +5,7 @@
  * inner signatures once for the whole message, then enqueues the deliveries.
  */
 import { UnrecoverableError } from 'bullmq';
-import { prepareMessage } from '../ehbox/message-sealer.ts';
+import { prepareMessageAsync } from '../ehbox/message-sealer.ts';
 import { describeFailure, finalRow } from './outcomes.ts';
 import { hasInner, saveInner } from '../outbound/inner-cache.ts';
 import type { RecipientRow } from '../outbound/message-store.ts';
@@ -67,7 +67,7 @@ export async function processResolve(data: JobData<'resolve'>, deps: OutboundDep
   await mapLimit(todo, deps.resolveConcurrency, (row) => resolveRow(deps, m.meta.id, row, sender));
   if (m.meta.encrypted && !(await hasInner(deps.staging, m.meta.id))) {
     const plain = await deps.staging.load(m.meta);
-    await saveInner(deps.staging, m.meta.id, prepareMessage(plain, { encrypted: true, sender: sender.session.keystore.authentication }));
+    await saveInner(deps.staging, m.meta.id, await prepareMessageAsync(plain, { encrypted: true, sender: sender.session.keystore.authentication }));
   }
   const fresh = await deps.store.get(undefined, m.meta.id);
   const ready = (fresh?.rows ?? []).filter((r) => r.state === 'resolving' && r.destination);
