@@ -9,8 +9,10 @@
  * of many recipients over a worker thread (key-transport-worker.mjs).
  */
 import { constants, createCipheriv, createPublicKey, publicEncrypt, randomBytes, randomFillSync, type KeyObject } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
 import { CryptoError } from './errors.ts';
+import { countFallback, fitsWorker, MAX_JOB_KEYS, startRemoteJob, type WorkerKey } from './key-transport-pool.ts';
+
+export { keyTransportWorkerStats, stopKeyTransportWorker, warmKeyTransportWorker } from './key-transport-pool.ts';
 import type { Credential } from './types.ts';
 import { assertSigningKey, buildSignedData, buildSignedDataAsync, pssSha256Signer, type RawSigner, type SignedDataParams } from './cms-signer.ts';
 import {
@@ -146,33 +148,26 @@ export async function sealInnerAsync(
 }
 
 /**
- * `seal` for large recipient sets and busy threads: the CEK is drawn first,
- * the worker gets its share of the key transports, the inner signature runs
- * in the thread pool while this thread encrypts its own share, and the outer
- * signature runs in the thread pool too. Still exactly two RSA signatures.
+ * `seal` for large recipient sets: the CEK is drawn first, the worker gets
+ * its share of the key transports, and this thread makes the inner signature
+ * and encrypts its own share meanwhile. Still exactly two RSA signatures.
  */
 export async function sealAsync(content: Uint8Array, params: SealParams): Promise<Uint8Array> {
   if (content.length > MAX_SEAL_CONTENT_BYTES) throw new CryptoError('INPUT_TOO_LARGE', 'content too large to seal');
   checkSealArgs(params.recipients, params.kek ?? [], params.sender);
   const options = sealOptionsOf(params);
   const job = startKeyTransports(params.recipients);
-  let signing: Promise<InnerSigned>;
-  try {
-    signing = signInnerAsync(content, params.sender, options);
-  } catch (err) {
-    job.cek.fill(0);
-    throw err;
-  }
-  signing.catch(() => undefined); // awaited below; no unhandled rejection if the key transports fail first
-  const local = localShare(job);
   let inner: InnerSigned;
   try {
-    inner = await signing;
+    // on this thread while the worker encrypts its share: a third (thread-pool) thread would only contend for the two cores
+    inner = signInner(content, params.sender, options);
   } catch (err) {
     job.cek.fill(0);
     throw err;
   }
-  return finishSeal(inner, job, local, params.sender, { ...options, ...(params.kek ? { kek: params.kek } : {}) });
+  const local = localShare(job);
+  // the outer signature on this thread too: nothing is left to overlap it with, and a thread-pool hop costs ~70 µs
+  return finishSeal(inner, job, local, params.sender, { ...options, ...(params.kek ? { kek: params.kek } : {}) }, false);
 }
 
 /** This thread's key transports of a job; the CEK is zeroed if they fail. */
@@ -211,13 +206,14 @@ function outerParams(sender: Credential, options: SealOptions): SignedDataParams
   };
 }
 
-/** Envelope and outer signature (thread pool) of the async seals; the CEK is zeroed whatever happens. */
+/** Envelope and outer signature (by default in the thread pool) of the async seals; the CEK is zeroed whatever happens. */
 async function finishSeal(
   inner: InnerSigned,
   job: KeyTransportJob,
   local: Uint8Array[],
   sender: Credential,
   options: SealOptions & { kek?: readonly KekRecipient[] },
+  outerInThreadPool = true,
 ): Promise<Uint8Array> {
   let envelope: Uint8Array[];
   try {
@@ -229,6 +225,7 @@ async function finishSeal(
   } finally {
     job.cek.fill(0);
   }
+  if (!outerInThreadPool) return signOuter(envelope, sender, options);
   return Buffer.concat(await buildSignedDataAsync(envelope, outerParams(sender, options)));
 }
 
@@ -237,11 +234,28 @@ async function finishSeal(
 interface PreparedRecipient {
   issuerAndSerial: Uint8Array;
   publicKey: KeyObject;
-  /** SubjectPublicKeyInfo in its own small buffer (a structured clone copies a view's whole ArrayBuffer). */
-  spki: Uint8Array;
+  /** The key as the key-transport worker knows it (id by SPKI content, SPKI in its own small buffer). */
+  workerKey: WorkerKey;
+  /** Length of an encrypted key (the modulus length). */
+  encryptedBytes: number;
 }
 
 const preparedRecipients = new WeakMap<Uint8Array, PreparedRecipient>();
+/** Worker key ids by SPKI: the same ETK in another buffer is the same worker key. Ids are never reused. */
+const workerKeyIds = new Map<string, number>();
+const MAX_WORKER_KEY_IDS = 4096;
+let nextWorkerKeyId = 1;
+
+function workerKeyOf(spki: Uint8Array): WorkerKey {
+  const text = Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength).toString('latin1');
+  let id = workerKeyIds.get(text);
+  if (id === undefined) {
+    if (workerKeyIds.size >= MAX_WORKER_KEY_IDS) workerKeyIds.clear();
+    id = nextWorkerKeyId++;
+    workerKeyIds.set(text, id);
+  }
+  return { id, spki: new Uint8Array(spki) };
+}
 
 function prepareRecipient(certificateDer: Uint8Array): PreparedRecipient {
   const cached = preparedRecipients.get(certificateDer);
@@ -257,7 +271,7 @@ function prepareRecipient(certificateDer: Uint8Array): PreparedRecipient {
   if (publicKey.asymmetricKeyType !== 'rsa' || bits < MIN_RECIPIENT_KEY_BITS) {
     throw new CryptoError('UNSUPPORTED_ALGORITHM', `recipient key must be RSA ≥ ${MIN_RECIPIENT_KEY_BITS} bits`);
   }
-  const prepared = { issuerAndSerial: fields.issuerAndSerial, publicKey, spki: new Uint8Array(fields.spki) };
+  const prepared = { issuerAndSerial: fields.issuerAndSerial, publicKey, workerKey: workerKeyOf(fields.spki), encryptedBytes: Math.ceil(bits / 8) };
   preparedRecipients.set(certificateDer, prepared);
   return prepared;
 }
@@ -324,25 +338,19 @@ function envelopedData(infos: Uint8Array[], kekCount: number, content: Uint8Arra
 // ------------------------------------------------------------------ parallel key transport
 
 /**
- * From this many certificate recipients on, the async seals use the worker: a
- * worker round trip (messaging plus event-loop turns, ~0.1 ms) costs about
- * what 4–5 RSA-2048 public encryptions (~21 µs each) save, so below 8 the
- * main thread alone is as fast.
+ * From this many certificate recipients on, the async seals hand part of the
+ * key transports to the worker; below, a handoff saves less than it costs.
  */
 export const PARALLEL_KEY_TRANSPORT_THRESHOLD = 8;
 /**
- * This thread's share of the key transports when the worker is used. The
- * signatures run in the thread pool, so three threads share the two cores:
- * this thread, which does not wait for a message round trip, takes a bit
- * more than half (tuned with `npm run bench:crypto`).
+ * This thread's share of the key transports when the worker takes part: in
+ * `sealAsync` this thread also makes the inner signature (worth ~11 key
+ * transports) meanwhile, so both cores stay busy until the outer signature
+ * (tuned with `npm run bench:crypto`: 0.38–0.5 measure alike within noise).
  */
-const MAIN_THREAD_SHARE = Number(process.env.EHBOX_SEAL_MAIN_SHARE ?? 0.5);
-/** An unanswered worker job after this long means a stuck worker: it is replaced and this thread does the job. */
-const WORKER_TIMEOUT_MS = 10_000;
-/** A worker that dies before its first answer (e.g. its file is missing) is not restarted for this long: no thread churn per seal. */
-const WORKER_RESTART_BACKOFF_MS = 30_000;
+const MAIN_THREAD_SHARE = 0.42;
 
-/** The key transports of one seal: the main thread's share now, the worker's share when it answers. */
+/** The key transports of one seal: this thread's share now, the worker's share when it answers. */
 interface KeyTransportJob {
   cek: Uint8Array;
   local(): Uint8Array[];
@@ -352,132 +360,25 @@ interface KeyTransportJob {
 /** Prepares (validates) every recipient, draws the CEK and hands the worker its share at once. */
 function startKeyTransports(recipients: readonly Uint8Array[]): KeyTransportJob {
   const prepared = recipients.map(prepareRecipient);
-  const cek = new Uint8Array(CEK_LENGTH); // own ArrayBuffer: only these 16 bytes are cloned to the worker
+  const cek = new Uint8Array(CEK_LENGTH);
   randomFillSync(cek);
   const n = prepared.length;
-  const mainCount = n < PARALLEL_KEY_TRANSPORT_THRESHOLD ? n : Math.round(n * MAIN_THREAD_SHARE);
-  const mine = prepared.slice(0, mainCount);
-  const theirs = prepared.slice(mainCount);
-  const answer = theirs.length > 0 ? requestKeyTransports(cek, theirs.map((r) => r.spki)) : Promise.resolve([]);
-  answer.catch(() => undefined); // awaited in remote(); no unhandled rejection if the seal fails before that
+  const eligible = n < PARALLEL_KEY_TRANSPORT_THRESHOLD ? [] : prepared.filter((r) => fitsWorker(r.workerKey, r.encryptedBytes));
+  const theirs = eligible.slice(Math.round(eligible.length * MAIN_THREAD_SHARE)).slice(0, MAX_JOB_KEYS);
+  const remote = theirs.length > 0 ? startRemoteJob(cek, theirs.map((r) => r.workerKey)) : undefined;
+  const remoteSet = new Set(remote ? theirs : []);
+  const mine = prepared.filter((r) => !remoteSet.has(r)); // RecipientInfos are a DER SET OF: their order is the encoder's
   return {
     cek,
     local: () => mine.map((r) => keyTransInfo(r, encryptKey(r, cek))),
     remote: async () => {
-      let encrypted = await answer;
+      if (!remote) return [];
+      let encrypted = await remote.result();
       if (!encrypted) {
-        workerStats.fallbacks++;
+        countFallback();
         encrypted = theirs.map((r) => encryptKey(r, cek));
       }
       return theirs.map((r, i) => keyTransInfo(r, encrypted[i]!));
     },
   };
-}
-
-interface PendingJob {
-  count: number;
-  timer: ReturnType<typeof setTimeout>;
-  resolve(keys: Uint8Array[] | undefined): void;
-  reject(err: CryptoError): void;
-}
-interface WorkerHandle {
-  thread: Worker;
-  pending: Map<number, PendingJob>;
-  answered: boolean;
-  retired: boolean;
-}
-interface WorkerAnswer {
-  id?: unknown;
-  encryptedKeys?: unknown;
-  error?: unknown;
-}
-
-let currentWorker: WorkerHandle | undefined;
-let nextJobId = 0;
-let workerRestartNotBefore = 0;
-const workerStats = { starts: 0, jobs: 0, fallbacks: 0 };
-
-/** Counters of the key-transport worker, for metrics and tests. */
-export function keyTransportWorkerStats(): { running: boolean; starts: number; jobs: number; fallbacks: number } {
-  return { running: currentWorker !== undefined, ...workerStats };
-}
-
-/** Stops the key-transport worker (graceful shutdown); the next large seal starts a new one. */
-export async function stopKeyTransportWorker(): Promise<void> {
-  const handle = currentWorker;
-  if (handle) await retireWorker(handle);
-}
-
-/** The persistent worker, started lazily; it holds the process open only while jobs are pending. */
-function keyTransportWorker(): WorkerHandle {
-  if (currentWorker) return currentWorker;
-  const thread = new Worker(new URL('./key-transport-worker.mjs', import.meta.url));
-  const handle: WorkerHandle = { thread, pending: new Map(), answered: false, retired: false };
-  handle.thread.unref();
-  workerStats.starts++;
-  handle.thread.on('message', (answer: WorkerAnswer) => settle(handle, answer));
-  const fail = (): void => {
-    if (handle.retired) return; // our own terminate()
-    if (!handle.answered) workerRestartNotBefore = Date.now() + WORKER_RESTART_BACKOFF_MS;
-    void retireWorker(handle);
-  };
-  handle.thread.on('error', fail);
-  handle.thread.on('messageerror', fail);
-  handle.thread.on('exit', fail);
-  currentWorker = handle;
-  return handle;
-}
-
-/** Sends a share of key transports; resolves undefined when the worker is unavailable (the caller then does it). */
-function requestKeyTransports(cek: Uint8Array, keys: Uint8Array[]): Promise<Uint8Array[] | undefined> {
-  let handle: WorkerHandle;
-  try {
-    if (!currentWorker && Date.now() < workerRestartNotBefore) return Promise.resolve(undefined);
-    handle = keyTransportWorker();
-  } catch {
-    return Promise.resolve(undefined);
-  }
-  const id = nextJobId++;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => void retireWorker(handle), WORKER_TIMEOUT_MS);
-    handle.pending.set(id, { count: keys.length, timer, resolve, reject });
-    if (handle.pending.size === 1) handle.thread.ref();
-    workerStats.jobs++;
-    try {
-      handle.thread.postMessage({ id, cek, keys }); // structured clone: the CEK never leaves memory
-    } catch {
-      void retireWorker(handle);
-    }
-  });
-}
-
-function takeJob(handle: WorkerHandle, id: unknown): PendingJob | undefined {
-  const job = typeof id === 'number' ? handle.pending.get(id) : undefined;
-  if (!job) return undefined;
-  handle.pending.delete(id as number);
-  clearTimeout(job.timer);
-  if (handle.pending.size === 0) handle.thread.unref();
-  return job;
-}
-
-function settle(handle: WorkerHandle, answer: WorkerAnswer): void {
-  handle.answered = true;
-  const job = takeJob(handle, answer.id);
-  if (!job) return;
-  const keys = answer.encryptedKeys;
-  if (typeof answer.error === 'string') {
-    job.reject(new CryptoError('UNSUPPORTED_ALGORITHM', `recipient key transport failed: ${answer.error}`));
-  } else if (Array.isArray(keys) && keys.length === job.count && keys.every((k) => k instanceof Uint8Array)) {
-    job.resolve(keys as Uint8Array[]);
-  } else {
-    job.reject(new CryptoError('INVALID_ARGUMENT', 'key-transport worker gave a malformed answer'));
-  }
-}
-
-/** Drops a dead, stuck or stopped worker; its pending jobs fall back to the main thread. */
-async function retireWorker(handle: WorkerHandle): Promise<void> {
-  handle.retired = true;
-  if (currentWorker === handle) currentWorker = undefined;
-  for (const id of [...handle.pending.keys()]) takeJob(handle, id)?.resolve(undefined);
-  await handle.thread.terminate().catch(() => undefined);
 }

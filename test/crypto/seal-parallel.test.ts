@@ -9,7 +9,7 @@ import { OID } from '../../src/crypto/cms-util.ts';
 import { pssSha256Signer, type RawSigner } from '../../src/crypto/cms-signer.ts';
 import { decryptPkcs1v15Key } from '../../src/crypto/pkcs1-decrypt.ts';
 import {
-  PARALLEL_KEY_TRANSPORT_THRESHOLD, keyTransportWorkerStats, seal, sealAsync, sealInnerAsync, signInner, stopKeyTransportWorker,
+  PARALLEL_KEY_TRANSPORT_THRESHOLD, keyTransportWorkerStats, seal, sealAsync, sealInnerAsync, signInner, stopKeyTransportWorker, warmKeyTransportWorker,
 } from '../../src/crypto/seal.ts';
 import { unseal } from '../../src/crypto/unseal.ts';
 import { createTestPki, type TestHolder, type TestPki } from '../helpers/test-credentials.ts';
@@ -21,7 +21,8 @@ let holders: TestHolder[];
 let recipients50: Uint8Array[];
 const text = new TextEncoder().encode('Protocole opératoire fictif — patient 00000000000');
 
-beforeAll(() => {
+beforeAll(async () => {
+  expect(await warmKeyTransportWorker()).toBe(true);
   pki = createTestPki();
   alice = pki.holder('Alice Sender');
   holders = ['Bob', 'Carol', 'Dave', 'Erin'].map((n) => pki.holder(`${n} Recipient`));
@@ -156,11 +157,12 @@ describe('sealAsync with many recipients (worker key transport)', () => {
     const helpers = fileURLToPath(new URL('../helpers/test-credentials.ts', import.meta.url));
     const script = pki.dir.write('seal-and-exit.mts', [
       `import { readFileSync } from 'node:fs';`,
-      `import { sealAsync, keyTransportWorkerStats } from ${JSON.stringify(sealModule)};`,
+      `import { sealAsync, keyTransportWorkerStats, warmKeyTransportWorker } from ${JSON.stringify(sealModule)};`,
       `import { credentialFromPem } from ${JSON.stringify(helpers)};`,
       `const f = ${JSON.stringify({ ...alice.files, ca: pki.files.issuingCa })};`,
       `const sender = credentialFromPem(readFileSync(f.authKey, 'utf8'), readFileSync(f.authCert, 'utf8') + readFileSync(f.ca, 'utf8'));`,
       `const cert = new Uint8Array(Buffer.from(process.argv[2], 'base64'));`,
+      `await warmKeyTransportWorker();`,
       `const blob = await sealAsync(new Uint8Array(10), { sender, recipients: Array.from({ length: 20 }, () => cert) });`,
       `process.stdout.write(JSON.stringify({ bytes: blob.length, jobs: keyTransportWorkerStats().jobs }));`,
     ].join('\n'));
