@@ -73,7 +73,7 @@ export const messageViewSchema = z.object({
 /** Query of `GET /v1/messages` (mirrors the router's; see the report on exporting it). */
 export const messageListQuerySchema = z.strictObject({
   state: z.enum(MESSAGE_STATES).optional().describe('Only messages in this overall state'),
-  cursor: z.string().regex(/^\d{1,16}$/).optional().describe('The `cursor` of the previous page'),
+  cursor: z.string().max(200).optional().describe('The `cursor` of the previous page'),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 

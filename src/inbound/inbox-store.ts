@@ -14,6 +14,7 @@
  * - `inbox:idx:<tenant>:tenant:any`, `…:tenant:<state>`, `…:box:<box>:any`, `…:box:<box>:<state>` zsets scored by receivedAt (ms)
  */
 import type { Redis } from 'ioredis';
+import { decodeCursor, encodeCursor } from '../storage/cursor.ts';
 import { redisKey, withRedis } from '../storage/redis.ts';
 import { INBOX_ID_PATTERN, type InboxMeta, type InboxRecord, type InboxState } from './inbox-record.ts';
 import type { InboxContent } from './inbox-content.ts';
@@ -65,16 +66,9 @@ export interface InboxQuery {
   limit?: number | undefined;
 }
 
-/** Opaque cursor: the last item's score and id. */
-function encodeCursor(score: string, id: string): string {
-  return Buffer.from(`${score}:${id}`).toString('base64url');
-}
-
 /** The position a cursor names, or undefined when it is not one of ours. */
-export function decodeCursor(cursor: string): { score: number; id: string } | undefined {
-  const [score, id] = Buffer.from(cursor, 'base64url').toString('utf8').split(':');
-  if (!score || !id || !/^\d{1,16}$/.test(score) || !INBOX_ID_PATTERN.test(id)) return undefined;
-  return { score: Number(score), id };
+export function decodeInboxCursor(cursor: string): { score: number; id: string } | undefined {
+  return decodeCursor(cursor, INBOX_ID_PATTERN);
 }
 
 /** Redis side of the inbox. */
@@ -171,7 +165,7 @@ export class InboxStore {
   async list(tenantId: string, q: InboxQuery = {}): Promise<{ items: InboxRecord[]; cursor?: string }> {
     const limit = Math.min(Math.max(q.limit ?? DEFAULT_INBOX_PAGE, 1), MAX_INBOX_PAGE);
     const key = this.index(tenantId, q.box, q.state);
-    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+    const after = q.cursor === undefined ? undefined : decodeInboxCursor(q.cursor);
     let min = q.sinceMs ?? 0;
     let offset = 0;
     if (after && after.score >= min) {

@@ -7,6 +7,7 @@
  */
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { decodeCursor, encodeCursor } from '../storage/cursor.ts';
 import type { MessageRecipient } from '../tenancy/recipient-ref.ts';
 import { FINAL_STATES, type MessageState, type RecipientState } from './message-input.ts';
 
@@ -136,6 +137,15 @@ function withoutNulls<T>(value: T): T {
   return value;
 }
 
+/** Shape of outbound message ids (`newMessageId` in outbound-service makes them). */
+export const MESSAGE_ID_PATTERN = /^m[0-9a-z]{24}$/;
+
+/** What a `GET /v1/messages` cursor names: (time, id), or a bare time from an older page. */
+export function decodeMessageCursor(cursor: string): { score: number; id?: string } | undefined {
+  if (/^\d{1,16}$/.test(cursor)) return { score: Number(cursor) };
+  return decodeCursor(cursor, MESSAGE_ID_PATTERN);
+}
+
 /** A stored row as readers see it (no nulls, no rank). */
 function parseRow(json: string): RecipientRow {
   const parsed = withoutNulls(JSON.parse(json) as RecipientRow & { rank?: number });
@@ -225,16 +235,31 @@ export class MessageStore {
     await this.redis.hset(this.key(meta.id), 'meta', JSON.stringify(meta));
   }
 
-  /** Message ids of a tenant, newest first, after `cursor` (a previous page's last score). */
+  /**
+   * Message ids of a tenant, newest first, after `cursor` (the previous
+   * page's). A cursor names the last message (creation time and id), so
+   * messages of the same millisecond at a page boundary are neither skipped
+   * nor repeated; a bare number (older cursors) means "created before".
+   */
   async list(tenantId: string, opts: { cursor?: string | undefined; limit: number }): Promise<{ ids: string[]; cursor?: string }> {
-    const max = opts.cursor ? `(${opts.cursor}` : '+inf';
-    const res = await this.redis.zrevrangebyscore(this.index(tenantId), max, '-inf', 'WITHSCORES', 'LIMIT', 0, opts.limit);
-    const ids: string[] = [];
-    let last: string | undefined;
-    for (let i = 0; i < res.length; i += 2) {
-      ids.push(res[i]!);
-      last = res[i + 1];
+    const key = this.index(tenantId);
+    let max = '+inf';
+    let offset = 0;
+    const after = opts.cursor === undefined ? undefined : decodeMessageCursor(opts.cursor);
+    if (after?.id !== undefined) {
+      const id = after.id;
+      max = String(after.score);
+      // newest first: members of the cursor's score come in descending id order; skip the cursor's and those before it
+      const same = await this.redis.zrangebyscore(key, after.score, after.score);
+      offset = same.filter((m) => m >= id).length;
+    } else if (after) {
+      max = `(${after.score}`;
     }
-    return ids.length === opts.limit && last ? { ids, cursor: last } : { ids };
+    const res = await this.redis.zrevrangebyscore(key, max, '-inf', 'WITHSCORES', 'LIMIT', offset, opts.limit);
+    const ids: string[] = [];
+    for (let i = 0; i < res.length; i += 2) ids.push(res[i]!);
+    const lastScore = res[res.length - 1];
+    return ids.length === opts.limit && lastScore !== undefined ? { ids, cursor: encodeCursor(lastScore, ids[ids.length - 1]!) } : { ids };
   }
+
 }

@@ -39,7 +39,7 @@ export interface StagedFiles {
 export type AcceptFiles = { document: IncomingFile; annexes: IncomingFile[] } | { staged: StagedFiles };
 
 /** Shape of the ids `newMessageId` makes (anything else is simply not found). */
-export const MESSAGE_ID_PATTERN = /^m[0-9a-z]{24}$/;
+export { MESSAGE_ID_PATTERN } from './message-store.ts';
 
 /** How long an Idempotency-Key is remembered. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;

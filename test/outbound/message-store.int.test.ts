@@ -18,12 +18,12 @@ afterAll(async () => {
   await t.cleanup();
 });
 
-function meta(id: string, recipientCount: number): MessageMeta {
+function meta(id: string, recipientCount: number, tenantId = 'tenant-a', createdAt = new Date().toISOString()): MessageMeta {
   return {
     id,
-    tenantId: 'tenant-a',
+    tenantId,
     senderBoxId: 'box-1',
-    createdAt: new Date().toISOString(),
+    createdAt,
     mode: 'individual',
     encrypted: true,
     important: false,
@@ -83,5 +83,24 @@ describe('MessageStore', () => {
     await store.updateRow('m3', 1, { state: 'failed', code: 'X', reason: 'r' });
     expect(await store.allFinal('m3')).toBe(true);
     expect(await t.redis.hexists(store.key('m3'), 'open')).toBe(0);
+  });
+
+  it('pages newest first without skipping or repeating messages created in the same millisecond', async () => {
+    const id = (n: number) => `m${String(n).padStart(24, '0')}`;
+    const at = (ms: number) => new Date(Date.UTC(2026, 10, 25, 12, 0, 0, ms)).toISOString();
+    // seven messages, five of them in one millisecond (the page boundaries fall inside it)
+    const plan: [number, string][] = [[1, at(1)], [2, at(5)], [3, at(5)], [4, at(5)], [5, at(5)], [6, at(5)], [7, at(9)]];
+    for (const [n, createdAt] of plan) await store.create(meta(id(n), 1, 'tenant-pages', createdAt), rows(1));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const res = await store.list('tenant-pages', { limit: 2, ...(cursor ? { cursor } : {}) });
+      seen.push(...res.ids);
+      cursor = res.cursor;
+      if (!cursor) break;
+    }
+    expect(seen).toEqual([id(7), id(6), id(5), id(4), id(3), id(2), id(1)]);
+    // an older bare-time cursor still means "created before"
+    expect((await store.list('tenant-pages', { limit: 10, cursor: String(Date.parse(at(5))) })).ids).toEqual([id(1)]);
   });
 });

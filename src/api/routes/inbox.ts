@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { INBOX_ID_PATTERN, INBOX_STATES, type InboxRecord } from '../../inbound/inbox-record.ts';
-import { decodeCursor, MAX_INBOX_PAGE, DEFAULT_INBOX_PAGE, type InboxStore } from '../../inbound/inbox-store.ts';
+import { decodeInboxCursor, MAX_INBOX_PAGE, DEFAULT_INBOX_PAGE, type InboxStore } from '../../inbound/inbox-store.ts';
 import { inboxDetail, inboxListItem } from '../../inbound/inbox-views.ts';
 import type { PollLocks } from '../../inbound/poll-lock.ts';
 import { entityIdSchema } from '../../tenancy/recipient-ref.ts';
@@ -46,7 +46,7 @@ const listQuery = z.strictObject({
   box: entityIdSchema.optional(),
   state: z.enum(INBOX_STATES).optional(),
   since: z.iso.datetime({ offset: true }).optional(),
-  cursor: z.string().max(200).refine((c) => decodeCursor(c) !== undefined, 'a cursor from a previous page').optional(),
+  cursor: z.string().max(200).refine((c) => decodeInboxCursor(c) !== undefined, 'a cursor from a previous page').optional(),
   limit: z.coerce.number().int().min(1).max(MAX_INBOX_PAGE).default(DEFAULT_INBOX_PAGE),
 });
 

@@ -7,6 +7,7 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { MESSAGE_STATES, messageInputSchema, type MessageInput } from '../../outbound/message-input.ts';
 import { OutboundError } from '../../outbound/outbound-errors.ts';
+import { decodeMessageCursor } from '../../outbound/message-store.ts';
 import { MESSAGE_ID_PATTERN, messageView, newMessageId, type OutboundService } from '../../outbound/outbound-service.ts';
 import type { Tenant } from '../../tenancy/tenant-store.ts';
 import { decodeJsonFiles, idempotencyKeyOf, refuseInlineContents, requestHash } from '../message-body.ts';
@@ -21,7 +22,7 @@ const MAX_PAGE = 200;
 
 const listQuery = z.strictObject({
   state: z.enum(MESSAGE_STATES).optional(),
-  cursor: z.string().regex(/^\d{1,16}$/, 'a cursor from a previous page').optional(),
+  cursor: z.string().max(200).refine((c) => decodeMessageCursor(c) !== undefined, 'a cursor from a previous page').optional(),
   limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(DEFAULT_PAGE),
 });
 
