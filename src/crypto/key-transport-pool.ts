@@ -120,7 +120,8 @@ function poolWorker(): PoolWorker | undefined {
   const sab = new SharedArrayBuffer(L.slotsOffset + L.slots * L.slotBytes);
   let thread: Worker;
   try {
-    thread = new Worker(new URL('./key-transport-worker.mjs', import.meta.url), { workerData: { sab, layout: LAYOUT } });
+    // no inherited execArgv: flags such as --input-type (eval) would keep a plain worker file from starting
+    thread = new Worker(new URL('./key-transport-worker.mjs', import.meta.url), { workerData: { sab, layout: LAYOUT }, execArgv: [] });
   } catch {
     restartNotBefore = Date.now() + RESTART_BACKOFF_MS;
     return undefined;
@@ -157,6 +158,9 @@ async function retire(w: PoolWorker): Promise<void> {
   Atomics.store(w.control, L.STOP, 1);
   Atomics.add(w.control, L.BELL, 1);
   Atomics.notify(w.control, L.BELL);
+  // wake whoever waits for readiness or an answer: they see the worker retired and go on without it
+  Atomics.notify(w.control, L.READY);
+  for (let slot = 0; slot < L.slots; slot++) Atomics.notify(new Int32Array(w.sab, L.slotsOffset + slot * L.slotBytes, L.slotHeaderInts), L.STATE);
   await w.thread.terminate().catch(() => undefined);
 }
 
