@@ -93,6 +93,12 @@ interface SignPlan {
   parts: MessageParts;
   /** Security header content before the signature (Timestamp, tokens). */
   securityContent: string;
+  /**
+   * Security content after `securityContent` that no reference covers (the
+   * SAML assertion): left out of the document parsed for the digests, which
+   * exc-c14n takes from the referenced elements and their ancestors only.
+   */
+  unreferencedSecurity?: string;
   bodyId: string;
   /** wsu:Id values to reference, in SignedInfo order. */
   referenceIds: string[];
@@ -143,9 +149,9 @@ async function signPlanAsync(plan: SignPlan): Promise<string> {
 
 function planSignature(plan: SignPlan): { spec: () => SignatureSpec; envelopeWith(signature: string): string } {
   const { parts, bodyId, opts } = plan;
-  const envelopeWith = (signature: string): string =>
-    buildEnvelope({ header: SECURITY_OPEN + plan.securityContent + signature + SECURITY_CLOSE + parts.header, body: parts.body, bodyId });
-  const unsigned = envelopeWith('');
+  const envelopeWith = (signature: string, unreferenced = plan.unreferencedSecurity ?? ''): string =>
+    buildEnvelope({ header: SECURITY_OPEN + plan.securityContent + unreferenced + signature + SECURITY_CLOSE + parts.header, body: parts.body, bodyId });
+  const unsigned = envelopeWith('', '');
   const spec = (): SignatureSpec => {
     const root = parseXml(unsigned, OWN_XML).documentElement!;
     const elements = elementsByWsuId(root, plan.referenceIds);
@@ -229,7 +235,8 @@ function samlHokPlan(opts: SignWithSamlHokOptions): SignPlan {
   );
   return {
     parts: messageParts(opts),
-    securityContent: timestampXml(ids.tsId, opts.now ?? new Date(), opts.ttlSeconds ?? DEFAULT_TIMESTAMP_TTL_SECONDS) + assertionXml,
+    securityContent: timestampXml(ids.tsId, opts.now ?? new Date(), opts.ttlSeconds ?? DEFAULT_TIMESTAMP_TTL_SECONDS),
+    unreferencedSecurity: assertionXml,
     bodyId: ids.bodyId,
     referenceIds: [ids.bodyId, ids.tsId],
     keyInfoXml,
