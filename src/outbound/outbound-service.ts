@@ -206,20 +206,24 @@ export class OutboundService {
       const incoming = 'staged' in files ? undefined : files;
       if (incoming) this.checkSize(input, incoming, etkCount);
       written = true;
-      const docSize = sizes?.document ?? (await this.stageFile(id, 'document', incoming!.document.body, incoming!.document.size));
-      const annexSizes: number[] = sizes ? [...sizes.annexes] : [];
-      for (let i = 0; incoming && i < incoming.annexes.length; i++) annexSizes.push(await this.stageFile(id, i, incoming.annexes[i]!.body, incoming.annexes[i]!.size));
-      this.checkSize(input, { document: { body: Buffer.alloc(0), size: docSize }, annexes: annexSizes.map((size) => ({ body: Buffer.alloc(0), size })) }, etkCount);
-      await this.deps.staging.putFields(id, {
+      const fields = {
         title: input.title,
         freeText: input.freeText,
         table: input.table ? { title: input.table.title, rows: input.table.rows.map((r) => ({ left: r.key, right: r.value })) } : undefined,
         patientInss: input.patientInss,
         annexTitles: input.annexes.map((a) => a.title),
-      });
+      };
+      // every object at once: the answer waits for the slowest write, not for their sum
+      const [docSize, ...annexSizes] = await Promise.all([
+        sizes ? Promise.resolve(sizes.document) : this.stageFile(id, 'document', incoming!.document.body, incoming!.document.size),
+        ...(sizes ? sizes.annexes.map((n) => Promise.resolve(n)) : incoming!.annexes.map((a, i) => this.stageFile(id, i, a.body, a.size))),
+        this.deps.staging.putFields(id, fields).then(() => -1),
+      ]).then((all) => all.slice(0, -1) as [number, ...number[]]);
+      this.checkSize(input, { document: { body: Buffer.alloc(0), size: docSize }, annexes: annexSizes.map((size) => ({ body: Buffer.alloc(0), size })) }, etkCount);
       const meta = messageMeta({ id, tenant, input, senderBoxId: box.id, mode, docSize, annexSizes, recipientCount: rows.length });
       await this.deps.store.create(meta, rows);
       recorded = true;
+      if (incoming) this.deps.staging.handOff(id, fields, meta, incoming);
       await this.deps.queues.add('resolve', { messageId: id }, { jobId: jobId(id, 'resolve') });
       return id;
     } catch (err) {

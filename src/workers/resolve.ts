@@ -69,6 +69,7 @@ export async function processResolve(data: JobData<'resolve'>, deps: OutboundDep
     const plain = await deps.staging.load(m.meta);
     await saveInner(deps.staging, m.meta.id, await prepareMessageAsync(plain, { encrypted: true, sender: sender.session.keystore.authentication }));
   }
+  if (m.meta.encrypted) deps.staging.forget(m.meta.id); // sealing works from the inner signatures now
   const fresh = await deps.store.get(undefined, m.meta.id);
   const ready = (fresh?.rows ?? []).filter((r) => r.state === 'resolving' && r.destination);
   if (ready.length === 0) return;
