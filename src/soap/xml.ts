@@ -9,6 +9,7 @@
  * control over which elements are namespace-qualified (PROTOCOL.md §1.4).
  */
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
+import './xmldom-tuning.ts';
 import type { Document, Element, Node } from '@xmldom/xmldom';
 import { SoapError, describeError } from './errors.ts';
 import { NS } from './namespaces.ts';
