@@ -8,6 +8,7 @@
  * as strings with the escapers below, because the eHealth schemas need exact
  * control over which elements are namespace-qualified (PROTOCOL.md §1.4).
  */
+import { createHash } from 'node:crypto';
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import './xmldom-tuning.ts';
 import type { Document, Element, Node } from '@xmldom/xmldom';
@@ -171,6 +172,49 @@ export function xmlText(name: string, value: string | number | boolean | undefin
 /** Serialises a node as it is in its document (namespaces declared where needed). */
 export function serializeNode(node: Node): string {
   return new XMLSerializer().serializeToString(node);
+}
+
+/**
+ * A digest of an element as it stands in its document — its subtree (names,
+ * namespaces, attributes, text) and the namespace declarations in scope — for
+ * cache keys: equal digests mean an identical element to any reader, and it
+ * costs a walk of the tree instead of `serializeStandalone`'s deep copy.
+ */
+export function elementDigest(el: Element): string {
+  const out: string[] = [];
+  const put = (v: string | null | undefined): void => {
+    const s = v ?? '';
+    out.push(`${v === null || v === undefined ? '-' : s.length}:`, s);
+  };
+  for (let p = el.parentNode; p && p.nodeType === 1; p = p.parentNode) {
+    const anc = p as Element;
+    for (let i = 0; i < anc.attributes.length; i++) {
+      const a = anc.attributes.item(i);
+      if (a && a.namespaceURI === NS.xmlns) out.push('d', a.nodeName, '=', a.value, '\u0000');
+    }
+  }
+  const walk = (n: Node): void => {
+    if (n.nodeType === 1) {
+      const e = n as Element;
+      out.push('<');
+      put(e.namespaceURI);
+      put(e.nodeName);
+      out.push(`${e.attributes.length}`);
+      for (let i = 0; i < e.attributes.length; i++) {
+        const a = e.attributes.item(i)!;
+        put(a.namespaceURI);
+        put(a.nodeName);
+        put(a.value);
+      }
+      for (let c = e.firstChild; c; c = c.nextSibling) walk(c);
+      out.push('>');
+    } else {
+      out.push(`#${n.nodeType}`);
+      put(n.nodeValue);
+    }
+  };
+  walk(el);
+  return createHash('sha256').update(out.join('')).digest('base64');
 }
 
 /**

@@ -24,3 +24,30 @@ describe('xmldom regex sharing', () => {
     expect(() => parseXml('<a></1a>')).toThrow();
   });
 });
+
+describe('elementDigest', () => {
+  const at = (xml: string) => parseXml(xml).getElementsByTagNameNS('urn:s', 'A').item(0)!;
+  const base = '<r xmlns:x="urn:x"><s:A xmlns:s="urn:s" ID="1" x:t="x:v"><s:B>text</s:B><!--c--></s:A></r>';
+
+  it('is equal for the same element wherever it is read, and not equal to a serialization of it', async () => {
+    const { elementDigest } = await import('../../src/soap/xml.ts');
+    expect(elementDigest(at(base))).toBe(elementDigest(at(base)));
+    expect(elementDigest(at(`<?xml version="1.0"?>${base}`))).toBe(elementDigest(at(base)));
+  });
+
+  it('changes with any text, attribute, name, prefix, namespace or namespace in scope', async () => {
+    const { elementDigest } = await import('../../src/soap/xml.ts');
+    const d = elementDigest(at(base));
+    for (const variant of [
+      base.replace('>text<', '>texT<'),
+      base.replace('ID="1"', 'ID="2"'),
+      base.replace('<s:B>text</s:B>', '<s:C>text</s:C>'),
+      '<r xmlns:x="urn:x"><z:A xmlns:z="urn:s" ID="1" x:t="x:v"><z:B>text</z:B><!--c--></z:A></r>',
+      base.replace('xmlns:x="urn:x"', 'xmlns:x="urn:other"'),
+      base.replace('<!--c-->', '<!--d-->'),
+      base.replace('<s:B>text</s:B>', '<s:B>te</s:B><s:B>xt</s:B>'),
+    ]) {
+      expect(elementDigest(at(variant)), variant).not.toBe(d);
+    }
+  });
+});

@@ -9,7 +9,7 @@ import type { Document, Element } from '@xmldom/xmldom';
 import { parseCertificate } from '../../crypto/certificates.ts';
 import { describeName, parseHolderIdentity } from '../../crypto/certificate-names.ts';
 import { verifyAssertionSignature, verifyWsSecurity } from '../../soap/wssec.ts';
-import { serializeStandalone } from '../../soap/xml.ts';
+import { elementDigest } from '../../soap/xml.ts';
 import { attributeValue, parseAssertion, type ParsedAssertion } from '../../sts/saml.ts';
 import { QUALITY_PROFILES, type QualityProfile } from '../../sts/attributes.ts';
 import type { PartyDirectory } from '../directory/party-directory.ts';
@@ -47,8 +47,8 @@ export function checkSandboxCertificate(material: SandboxMaterial, certDer: Uint
 /**
  * Verified assertions kept per sandbox, so that a client reusing its token
  * (every client does, for hours) costs one STS-signature check instead of one
- * per call. Keyed by a hash of the assertion as serialized: any change to it
- * is a cache miss and a full check. Cleared when full.
+ * per call. Keyed by a digest of the assertion element and its namespace
+ * context: any change to it is a cache miss and a full check. Cleared when full.
  */
 const MAX_CACHED_ASSERTIONS = 4096;
 const verifiedAssertions = new WeakMap<SandboxMaterial, Map<string, { assertion: ParsedAssertion; hokKey: KeyObject }>>();
@@ -74,7 +74,7 @@ export function partyOfCertificate(directory: PartyDirectory, certDer: Uint8Arra
 function verifiedAssertion(material: SandboxMaterial, el: Element): { assertion: ParsedAssertion; hokKey: KeyObject } | undefined {
   let cache = verifiedAssertions.get(material);
   if (!cache) verifiedAssertions.set(material, (cache = new Map()));
-  const key = sha256(serializeStandalone(el));
+  const key = elementDigest(el);
   const hit = cache.get(key);
   if (hit) return hit;
   if (!verifyAssertionSignature(el, [material.sts.der]).ok) return undefined;
