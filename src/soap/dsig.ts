@@ -314,20 +314,31 @@ function prepareSignature(spec: SignatureSpec): { hash: string; toSign: Buffer; 
   if (spec.privateKey.asymmetricKeyType !== 'rsa') throw new SoapError('INVALID_ARGUMENT', 'Only RSA keys can sign SOAP messages');
   const digestUri = DIGEST_ALGORITHMS[spec.digestAlgorithm];
   const signatureUri = SIGNATURE_ALGORITHMS[spec.signatureAlgorithm];
-  const refs = spec.references.map(({ id, element }) => {
-    const digest = createHash(HASH_OF[digestUri]!).update(canonicalizeExclusive(element), 'utf8').digest('base64');
-    return (
-      `<ds:Reference URI="#${escapeAttr(id)}"><ds:Transforms><ds:Transform Algorithm="${DSIG.excC14n}"/></ds:Transforms>` +
-      `<ds:DigestMethod Algorithm="${digestUri}"/><ds:DigestValue>${digest}</ds:DigestValue></ds:Reference>`
-    );
-  });
-  const signedInfo = `<ds:SignedInfo><ds:CanonicalizationMethod Algorithm="${DSIG.excC14n}"/><ds:SignatureMethod Algorithm="${signatureUri}"/>${refs.join('')}</ds:SignedInfo>`;
+  const digests = spec.references.map(({ element }) => createHash(HASH_OF[digestUri]!).update(canonicalizeExclusive(element), 'utf8').digest('base64'));
   const open = `<ds:Signature xmlns:ds="${NS.ds}">`;
-  const signedInfoEl = parseXml(`${open}${signedInfo}</ds:Signature>`).documentElement!.firstChild as Element;
+  let signedInfo: string;
+  let canonical: string;
+  if (spec.references.every(({ id }) => !/[&<>"\t\n\r]/.test(id))) {
+    // Emitted in its exclusive-c14n form already (namespace on the apex, no empty-element
+    // tags, nothing to escape): the bytes we sign are the text we send, with no parse.
+    const ref = (id: string, digest: string) =>
+      `<ds:Reference URI="#${id}"><ds:Transforms><ds:Transform Algorithm="${DSIG.excC14n}"></ds:Transform></ds:Transforms>` +
+      `<ds:DigestMethod Algorithm="${digestUri}"></ds:DigestMethod><ds:DigestValue>${digest}</ds:DigestValue></ds:Reference>`;
+    signedInfo =
+      `<ds:SignedInfo xmlns:ds="${NS.ds}"><ds:CanonicalizationMethod Algorithm="${DSIG.excC14n}"></ds:CanonicalizationMethod>` +
+      `<ds:SignatureMethod Algorithm="${signatureUri}"></ds:SignatureMethod>${spec.references.map(({ id }, i) => ref(id, digests[i]!)).join('')}</ds:SignedInfo>`;
+    canonical = signedInfo;
+  } else {
+    const refs = spec.references.map(({ id }, i) =>
+      `<ds:Reference URI="#${escapeAttr(id)}"><ds:Transforms><ds:Transform Algorithm="${DSIG.excC14n}"/></ds:Transforms>` +
+      `<ds:DigestMethod Algorithm="${digestUri}"/><ds:DigestValue>${digests[i]!}</ds:DigestValue></ds:Reference>`);
+    signedInfo = `<ds:SignedInfo><ds:CanonicalizationMethod Algorithm="${DSIG.excC14n}"/><ds:SignatureMethod Algorithm="${signatureUri}"/>${refs.join('')}</ds:SignedInfo>`;
+    canonical = canonicalizeExclusive(parseXml(`${open}${signedInfo}</ds:Signature>`).documentElement!.firstChild as Element);
+  }
   const keyInfo = spec.keyInfoXml ? `<ds:KeyInfo>${spec.keyInfoXml}</ds:KeyInfo>` : '';
   return {
     hash: HASH_OF[signatureUri]!,
-    toSign: Buffer.from(canonicalizeExclusive(signedInfoEl), 'utf8'),
+    toSign: Buffer.from(canonical, 'utf8'),
     finish: (value) => `${open}${signedInfo}<ds:SignatureValue>${value.toString('base64')}</ds:SignatureValue>${keyInfo}</ds:Signature>`,
   };
 }

@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync, verify as verifySignature, X509Certificate } from 'node:crypto';
 import type { Document } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ let signed: string;
 
 const verify = (xml: string | Document) => verifyWsSecurity(xml, { expectedToken: 'x509-bst', now: NOW });
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('base64');
+const verifyRaw = (alg: string, data: Buffer, certDer: Uint8Array, sig: Buffer) => verifySignature(alg, data, new X509Certificate(certDer).publicKey, sig);
 const digestValues = (xml: string) => [...xml.matchAll(/<ds:DigestValue>([^<]*)<\/ds:DigestValue>/g)].map((m) => m[1]!);
 
 /** Removes our signature and signs Body, Timestamp and BST again with xml-crypto itself (optionally with a PrefixList). */
@@ -110,7 +111,8 @@ describe('verification on our own DOM', () => {
     const body = parseXml(tampered).getElementsByTagNameNS(NS.soap, 'Body')[0]!;
     const fixed = tampered.replace(digestValues(signed)[0]!, sha256(canonicalizeExclusive(body)));
     expect(verify(fixed)).toMatchObject({ ok: false, code: 'WSSEC_SIGNATURE_INVALID', message: 'the signature value is incorrect' });
-    expect(verify(signed.replace('<ds:SignedInfo>', '<ds:SignedInfo> '))).toMatchObject({ ok: false, code: 'WSSEC_SIGNATURE_INVALID' });
+    const signedInfoTag = /<ds:SignedInfo[^>]*>/.exec(signed)![0];
+    expect(verify(signed.replace(signedInfoTag, `${signedInfoTag} `))).toMatchObject({ ok: false, code: 'WSSEC_SIGNATURE_INVALID' });
     expect(verify(signed.replace(/<ds:SignatureValue>[^<]*</, '<ds:SignatureValue>AAAA<'))).toMatchObject({ ok: false, code: 'WSSEC_SIGNATURE_INVALID' });
   });
 
@@ -143,6 +145,30 @@ describe('verification on our own DOM', () => {
     const { ids } = indexIds(doc.documentElement!);
     expect(verifySignedInfo(signature, info, ids, ecKey.publicKey)).toMatchObject({ ok: false, message: expect.stringMatching(/RSA/) });
     expect(verifySignedInfo(signature, info, new Map(), cred.privateKey)).toMatchObject({ ok: false, message: expect.stringMatching(/designates no element/) });
+  });
+});
+
+describe('SignedInfo as emitted', () => {
+  const sign = (id: string) => {
+    const doc = parseXml(`<r xmlns:wsu="${NS.wsu}"><e wsu:Id="${id.replace(/&/g, '&amp;').replace(/"/g, '&quot;')}">x</e></r>`);
+    const e = doc.documentElement!.firstChild as Parameters<typeof canonicalizeExclusive>[0];
+    const xml = buildSignatureXml({ references: [{ id, element: e }], privateKey: cred.privateKey, signatureAlgorithm: 'rsa-sha256', digestAlgorithm: 'sha256' });
+    const sig = parseXml(xml).documentElement!;
+    const signedInfo = child(sig, NS.ds, 'SignedInfo')!;
+    const value = Buffer.from(child(sig, NS.ds, 'SignatureValue')!.textContent!, 'base64');
+    return { xml, canonical: canonicalizeExclusive(signedInfo), value };
+  };
+
+  it('is already canonical: the signature verifies over the exc-c14n of the SignedInfo we send', () => {
+    const { xml, canonical, value } = sign('id-1234');
+    expect(xml).toContain(canonical); // the text sent is the text signed
+    expect(verifyRaw('sha256', Buffer.from(canonical), cred.certDer, value)).toBe(true);
+  });
+
+  it('ids that need escaping take the parsed path, and still verify', () => {
+    const { xml, canonical, value } = sign('id&"x');
+    expect(xml).not.toContain(canonical);
+    expect(verifyRaw('sha256', Buffer.from(canonical), cred.certDer, value)).toBe(true);
   });
 });
 
