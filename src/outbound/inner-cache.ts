@@ -63,7 +63,12 @@ export async function saveInner(staging: Staging, messageId: string, m: Prepared
   remember(messageId, m);
 }
 
-/** True when the inner signatures of a message were saved. */
+/** True when this process holds the inner signatures of a message. */
+export function hasInnerInMemory(messageId: string): boolean {
+  return memory.has(messageId);
+}
+
+/** True when the inner signatures of a message were saved (in memory here, or in the staging store). */
 export async function hasInner(staging: Staging, messageId: string): Promise<boolean> {
   return memory.has(messageId) || staging.blobs.exists(stagingKeys(messageId).innerBundle);
 }

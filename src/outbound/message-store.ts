@@ -71,6 +71,8 @@ export interface MessageMeta {
 export interface StoredMessage {
   meta: MessageMeta;
   rows: RecipientRow[];
+  /** The inner signatures were saved (`markInnerSaved`): sealing needs no new inner signature. */
+  innerSaved?: boolean;
 }
 
 /** Ranks from here on are final states (published, failed, …). */
@@ -189,7 +191,7 @@ export class MessageStore {
       if (k.startsWith('r:')) rows.push(parseRow(v));
     }
     rows.sort((a, b) => a.idx - b.idx);
-    return { meta, rows };
+    return all.inner === '1' ? { meta, rows, innerSaved: true } : { meta, rows };
   }
 
   /**
@@ -229,6 +231,11 @@ export class MessageStore {
     const cmd = (this.redis as unknown as { ehbUpdateRow(k: string, f: string, p: string, rank: string, force: string): Promise<string | null> }).ehbUpdateRow;
     const out = await cmd.call(this.redis, this.key(id), rowField(idx), body, String(STATE_RANK[patch.state]), force ? '1' : '0');
     return out ? withoutNulls(JSON.parse(out) as RecipientRow) : undefined;
+  }
+
+  /** Records that the message's inner signatures are saved (read back by `get` as `innerSaved`). */
+  async markInnerSaved(id: string): Promise<void> {
+    await this.redis.hset(this.key(id), 'inner', '1');
   }
 
   async setMeta(meta: MessageMeta): Promise<void> {

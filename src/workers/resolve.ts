@@ -7,7 +7,7 @@
 import { UnrecoverableError } from 'bullmq';
 import { prepareMessageAsync } from '../ehbox/message-sealer.ts';
 import { describeFailure, finalRow } from './outcomes.ts';
-import { hasInner, saveInner } from '../outbound/inner-cache.ts';
+import { hasInner, hasInnerInMemory, saveInner } from '../outbound/inner-cache.ts';
 import type { RecipientRow } from '../outbound/message-store.ts';
 import type { OutboundDeps } from './outbound-deps.ts';
 import { jobId, type JobData } from './queues.ts';
@@ -65,9 +65,14 @@ export async function processResolve(data: JobData<'resolve'>, deps: OutboundDep
     return;
   }
   await mapLimit(todo, deps.resolveConcurrency, (row) => resolveRow(deps, m.meta.id, row, sender));
-  if (m.meta.encrypted && !(await hasInner(deps.staging, m.meta.id))) {
+  // Saved inner signatures are recorded on the message (no storage round trip to find out). A message
+  // without the mark is signed (again): nothing was enqueued from an unmarked inner layer, so no delivery
+  // used it — except for messages staged before the mark existed, which a later round checks in the store.
+  const innerSaved = m.innerSaved || hasInnerInMemory(m.meta.id) || (data.round > 0 && (await hasInner(deps.staging, m.meta.id)));
+  if (m.meta.encrypted && !innerSaved) {
     const plain = await deps.staging.load(m.meta);
     await saveInner(deps.staging, m.meta.id, await prepareMessageAsync(plain, { encrypted: true, sender: sender.session.keystore.authentication }));
+    await deps.store.markInnerSaved(m.meta.id);
   }
   if (m.meta.encrypted) deps.staging.forget(m.meta.id); // sealing works from the inner signatures now
   const fresh = await deps.store.get(undefined, m.meta.id);

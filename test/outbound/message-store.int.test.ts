@@ -103,4 +103,12 @@ describe('MessageStore', () => {
     // an older bare-time cursor still means "created before"
     expect((await store.list('tenant-pages', { limit: 10, cursor: String(Date.parse(at(5))) })).ids).toEqual([id(1)]);
   });
+
+  it('records that the inner signatures are saved', async () => {
+    await store.create(meta('m4', 1), rows(1));
+    expect((await store.get(undefined, 'm4'))?.innerSaved).toBeUndefined();
+    await store.markInnerSaved('m4');
+    expect((await store.get(undefined, 'm4'))?.innerSaved).toBe(true);
+    expect((await store.get(undefined, 'm4'))?.rows).toHaveLength(1); // the mark is not a row
+  });
 });
