@@ -20,7 +20,7 @@ import type { Element, Node } from '@xmldom/xmldom';
 import { ExclusiveCanonicalization } from 'xml-crypto';
 import { SoapError, describeError } from './errors.ts';
 import { DSIG, NS } from './namespaces.ts';
-import { attr, children, escapeAttr, parseXml, text } from './xml.ts';
+import { attr, children, escapeAttr, inheritedNamespaces, parseXml, text } from './xml.ts';
 
 /** Signature algorithms we emit or accept (RSA; PROTOCOL.md §1.7, §2: RSA-SHA1 on legacy STS requests). */
 export const SIGNATURE_ALGORITHMS = { 'rsa-sha1': DSIG.rsaSha1, 'rsa-sha256': DSIG.rsaSha256, 'rsa-sha512': DSIG.rsaSha512 } as const;
@@ -183,24 +183,8 @@ type C14nInput = Parameters<ExclusiveCanonicalization['process']>[0];
 
 /** Namespace bindings visible at `el` from its ancestors (nearest wins), as exc-c14n's InclusiveNamespaces needs them. */
 function ancestorNamespaces(el: Element): { prefix: string; namespaceURI: string }[] {
-  const seen = new Set<string>([el.prefix ?? '']);
-  for (let i = 0; i < el.attributes.length; i++) {
-    const a = el.attributes.item(i);
-    if (a?.namespaceURI === NS.xmlns) seen.add(a.prefix === 'xmlns' ? (a.localName ?? '') : '');
-  }
-  const out: { prefix: string; namespaceURI: string }[] = [];
-  for (let p = el.parentNode; p && p.nodeType === 1; p = p.parentNode) {
-    const anc = p as Element;
-    for (let i = 0; i < anc.attributes.length; i++) {
-      const a = anc.attributes.item(i);
-      if (!a || a.namespaceURI !== NS.xmlns) continue;
-      const prefix = a.prefix === 'xmlns' ? (a.localName ?? '') : '';
-      if (seen.has(prefix)) continue;
-      seen.add(prefix);
-      if (a.value !== '') out.push({ prefix, namespaceURI: a.value });
-    }
-  }
-  return out;
+  const ownPrefix = el.prefix ?? '';
+  return inheritedNamespaces(el).filter((d) => d.prefix !== ownPrefix && d.namespaceURI !== '');
 }
 
 /**

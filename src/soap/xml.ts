@@ -186,13 +186,7 @@ export function elementDigest(el: Element): string {
     const s = v ?? '';
     out.push(`${v === null || v === undefined ? '-' : s.length}:`, s);
   };
-  for (let p = el.parentNode; p && p.nodeType === 1; p = p.parentNode) {
-    const anc = p as Element;
-    for (let i = 0; i < anc.attributes.length; i++) {
-      const a = anc.attributes.item(i);
-      if (a && a.namespaceURI === NS.xmlns) out.push('d', a.nodeName, '=', a.value, '\u0000');
-    }
-  }
+  for (const { prefix, namespaceURI } of inheritedNamespaces(el)) out.push('d', prefix, '=', namespaceURI, '\u0000');
   const walk = (n: Node): void => {
     if (n.nodeType === 1) {
       const e = n as Element;
@@ -224,22 +218,34 @@ export function elementDigest(el: Element): string {
  */
 export function serializeStandalone(el: Element): string {
   const copy = el.cloneNode(true) as Element;
-  const declared = new Set<string>();
-  for (let i = 0; i < copy.attributes.length; i++) {
-    const a = copy.attributes.item(i);
-    if (a && a.namespaceURI === NS.xmlns) declared.add(a.prefix === 'xmlns' ? (a.localName ?? '') : '');
-  }
-  for (let p = el.parentNode; p && p.nodeType === 1; p = p.parentNode) {
-    const anc = p as Element;
-    for (let i = 0; i < anc.attributes.length; i++) {
-      const a = anc.attributes.item(i);
-      if (!a || a.namespaceURI !== NS.xmlns) continue;
-      const prefix = a.prefix === 'xmlns' ? (a.localName ?? '') : '';
-      if (declared.has(prefix)) continue;
-      declared.add(prefix);
-      if (prefix === '' && a.value === '') continue; // an undeclaration needs no copy
-      copy.setAttributeNS(NS.xmlns, prefix ? `xmlns:${prefix}` : 'xmlns', a.value);
-    }
+  for (const { prefix, namespaceURI } of inheritedNamespaces(el)) {
+    if (prefix === '' && namespaceURI === '') continue; // an undeclaration needs no copy
+    copy.setAttributeNS(NS.xmlns, prefix ? `xmlns:${prefix}` : 'xmlns', namespaceURI);
   }
   return serializeNode(copy);
+}
+
+/**
+ * Namespace declarations `el` inherits: those of its ancestors, the closest
+ * one per prefix, except prefixes `el` declares itself ('' is the default
+ * namespace; an undeclaration comes with namespaceURI '').
+ */
+export function inheritedNamespaces(el: Element): { prefix: string; namespaceURI: string }[] {
+  const seen = new Set<string>();
+  const own = (e: Element, visit: (prefix: string, value: string) => void) => {
+    for (let i = 0; i < e.attributes.length; i++) {
+      const a = e.attributes.item(i);
+      if (a && a.namespaceURI === NS.xmlns) visit(a.prefix === 'xmlns' ? (a.localName ?? '') : '', a.value);
+    }
+  };
+  own(el, (prefix) => seen.add(prefix));
+  const out: { prefix: string; namespaceURI: string }[] = [];
+  for (let p = el.parentNode; p && p.nodeType === 1; p = p.parentNode) {
+    own(p as Element, (prefix, namespaceURI) => {
+      if (seen.has(prefix)) return;
+      seen.add(prefix);
+      out.push({ prefix, namespaceURI });
+    });
+  }
+  return out;
 }
