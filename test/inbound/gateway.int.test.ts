@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
-import { startGateway, type Gateway } from '../../src/main/gateway.ts';
+import type { Gateway } from '../../src/main/gateway.ts';
 import { QUEUE_NAMES } from '../../src/workers/queues.ts';
 import { pollSchedulerId } from '../../src/workers/poll.ts';
 import { InboxStore } from '../../src/inbound/inbox-store.ts';
@@ -8,29 +8,20 @@ import { InboxContent } from '../../src/inbound/inbox-content.ts';
 import { inboxIdFor } from '../../src/inbound/inbox-record.ts';
 import { sendAsParty } from '../../src/sandbox/party-sender.ts';
 import { boxKey } from '../../src/sandbox/ehbox/model.ts';
-import { startTestSandbox } from '../helpers/sandbox.ts';
-import { createTestRedis, type TestRedis } from '../helpers/redis.ts';
-import { startTestS3, type TestS3 } from '../helpers/s3.ts';
-import { testConfig } from '../helpers/config.ts';
 import { waitFor } from './helpers.ts';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 
+let t: TestGateway;
 let sandbox: Sandbox;
-let redis: TestRedis;
-let s3: TestS3;
 let gw: Gateway;
 
 beforeAll(async () => {
-  sandbox = await startTestSandbox();
-  redis = await createTestRedis('inbound-gateway');
-  s3 = await startTestS3();
-  gw = await startGateway(testConfig({ ...s3.settings, REDIS_PREFIX: redis.prefix, POLL_INTERVAL_SECONDS: 5 }), { api: false, workers: QUEUE_NAMES, sandbox: false }, () => {}, { sandbox });
+  t = await startTestGateway('inbound-gateway', { config: { POLL_INTERVAL_SECONDS: 5 }, roles: { api: false, workers: QUEUE_NAMES, sandbox: false } });
+  ({ sandbox, gw } = t);
 }, 120_000);
 
 afterAll(async () => {
-  await gw?.close();
-  await sandbox?.close();
-  await redis?.cleanup();
-  await s3?.stop();
+  await t?.close();
 });
 
 describe('all-in-one gateway', () => {
@@ -44,7 +35,7 @@ describe('all-in-one gateway', () => {
     const gp = sandbox.directory.parties.find((p) => p.quality === 'DOCTOR' && p.etk === 'valid')!;
     const sent = sendAsParty(sandbox, { from: gp.name, to: [demo.hospital], message: { title: 'Note', document: { filename: 'n.txt', mimeType: 'text/plain', content: new Uint8Array(Buffer.from('fictitious note')) }, annexes: [] } });
     if (sent.code !== '100') throw new Error(`send failed: ${sent.code}`);
-    const inbox = new InboxStore(gw.redis, redis.prefix, new InboxContent(gw.deps.staging.blobs));
+    const inbox = new InboxStore(gw.redis, t.redis.prefix, new InboxContent(gw.deps.staging.blobs));
     const id = inboxIdFor(demo.tenantId, demo.boxId, sent.messageId);
     await waitFor(async () => (await inbox.get(demo.tenantId, id))?.cleanedAt !== undefined, 15_000, 'the scheduled poll');
     expect((await inbox.get(demo.tenantId, id))!.meta.verdict.ok).toBe(true);

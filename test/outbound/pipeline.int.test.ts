@@ -3,29 +3,23 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
 import { senderBoxForParty } from '../../src/main/demo-tenant.ts';
-import { startGateway, type Gateway } from '../../src/main/gateway.ts';
+import type { Gateway } from '../../src/main/gateway.ts';
 import { messageInputSchema } from '../../src/outbound/message-input.ts';
 import { messageState } from '../../src/outbound/message-store.ts';
 import { unseal } from '../../src/crypto/unseal.ts';
 import { readPkcs12 } from '../../src/crypto/pkcs12.ts';
 import { boxKey } from '../../src/sandbox/ehbox/model.ts';
-import { startTestSandbox, partyWith } from '../helpers/sandbox.ts';
-import { createTestRedis, type TestRedis } from '../helpers/redis.ts';
-import { startTestS3, type TestS3 } from '../helpers/s3.ts';
-import { testConfig } from '../helpers/config.ts';
+import { partyWith } from '../helpers/sandbox.ts';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 
+let t: TestGateway;
 let sandbox: Sandbox;
-let redis: TestRedis;
-let s3: TestS3;
 let gw: Gateway;
 let tenantId: string;
 
 beforeAll(async () => {
-  sandbox = await startTestSandbox();
-  redis = await createTestRedis('pipeline');
-  s3 = await startTestS3();
-  const config = testConfig({ ...s3.settings, REDIS_PREFIX: redis.prefix });
-  gw = await startGateway(config, { api: false, workers: ['resolve', 'deliver', 'cleanup'], sandbox: false }, () => {}, { sandbox });
+  t = await startTestGateway('pipeline');
+  ({ sandbox, gw } = t);
   const hospital = partyWith(sandbox, 'HOSPITAL');
   const tenant = await gw.tenancy.tenants.create({ name: 'Pipeline test hospital' });
   tenantId = tenant.id;
@@ -33,10 +27,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await gw?.close();
-  await sandbox?.close();
-  await redis?.cleanup();
-  await s3?.stop();
+  await t?.close();
 });
 
 async function waitFinal(id: string, timeoutMs = 30_000) {

@@ -13,20 +13,20 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
-import { startGateway, type Gateway } from '../../src/main/gateway.ts';
+import type { Gateway } from '../../src/main/gateway.ts';
 import { isValidSsin } from '../../src/common/identifiers.ts';
-import { startTestSandbox } from '../helpers/sandbox.ts';
-import { createTestRedis, type TestRedis } from '../helpers/redis.ts';
-import { startTestS3, type TestS3 } from '../helpers/s3.ts';
-import { testConfig } from '../helpers/config.ts';
+import type { TestRedis } from '../helpers/redis.ts';
+import type { TestS3 } from '../helpers/s3.ts';
 import { mailDir } from '../../src/mail/mail-catcher.ts';
 import { childEnv, createSandboxTenant, doctors, publicationCounts, spawnBridge, until, waitAllFinal, type BridgeChild } from './harness.ts';
+import { startTestGateway, type TestGateway, NO_WORKERS } from '../helpers/gateway.ts';
 
 /** 15 characters (a multiple of 3, so its base64 is stable inside longer text). */
 const MARKER = 'ZQXLEAKMARK7731';
 /** Bound on publish → digest → e-mail once the digest jobs are promoted (the window itself is MAIL_DIGEST_MINUTES ≥ 1 min). */
 const MAIL_TIMEOUT_MS = 20_000;
 
+let t: TestGateway;
 let sandbox: Sandbox;
 let redis: TestRedis;
 let s3: TestS3;
@@ -35,21 +35,15 @@ let apiKey: string;
 const children: BridgeChild[] = [];
 
 beforeAll(async () => {
-  sandbox = await startTestSandbox();
-  redis = await createTestRedis('plaintext-leak');
-  s3 = await startTestS3();
-  const config = testConfig({ ...s3.settings, REDIS_PREFIX: redis.prefix });
-  gw = await startGateway(config, { api: false, workers: [], sandbox: false }, () => {}, { sandbox });
+  t = await startTestGateway('plaintext-leak', { roles: NO_WORKERS });
+  ({ sandbox, redis, s3, gw } = t);
   const tenantId = await createSandboxTenant(gw.tenancy, sandbox);
   apiKey = (await gw.tenancy.apiKeys.create(tenantId, { label: 'leak' })).apiKey;
 }, 60_000);
 
 afterAll(async () => {
   for (const c of children) await c.kill('SIGKILL');
-  await gw?.close();
-  await sandbox?.close();
-  await redis?.cleanup();
-  await s3?.stop();
+  await t?.close();
 });
 
 /**

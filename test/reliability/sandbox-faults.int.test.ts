@@ -7,14 +7,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
-import { startGateway, type Gateway } from '../../src/main/gateway.ts';
+import type { Gateway } from '../../src/main/gateway.ts';
 import { messageInputSchema } from '../../src/outbound/message-input.ts';
 import { DEFAULT_JOB_OPTIONS } from '../../src/workers/queues.ts';
-import { startTestSandbox } from '../helpers/sandbox.ts';
-import { createTestRedis, type TestRedis } from '../helpers/redis.ts';
-import { startTestS3, type TestS3 } from '../helpers/s3.ts';
-import { testConfig } from '../helpers/config.ts';
 import { createSandboxTenant, doctors, publicationCounts, sleep, waitAllFinal } from './harness.ts';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 
 const MESSAGES = 4;
 /** The client gives up on a hanging call after this long (EHEALTH_TIMEOUT_MS). */
@@ -22,26 +19,19 @@ const CLIENT_TIMEOUT_MS = 800;
 /** How long eHealth misbehaves. */
 const FAULT_PERIOD_MS = 5000;
 
+let t: TestGateway;
 let sandbox: Sandbox;
-let redis: TestRedis;
-let s3: TestS3;
 let gw: Gateway;
 let tenantId: string;
 
 beforeAll(async () => {
-  sandbox = await startTestSandbox();
-  redis = await createTestRedis('sandbox-faults');
-  s3 = await startTestS3();
-  const config = testConfig({ ...s3.settings, REDIS_PREFIX: redis.prefix, EHEALTH_TIMEOUT_MS: CLIENT_TIMEOUT_MS });
-  gw = await startGateway(config, { api: false, workers: ['resolve', 'deliver', 'cleanup'], sandbox: false }, () => {}, { sandbox });
+  t = await startTestGateway('sandbox-faults', { config: { EHEALTH_TIMEOUT_MS: CLIENT_TIMEOUT_MS } });
+  ({ sandbox, gw } = t);
   tenantId = await createSandboxTenant(gw.tenancy, sandbox);
 }, 60_000);
 
 afterAll(async () => {
-  await gw?.close();
-  await sandbox?.close();
-  await redis?.cleanup();
-  await s3?.stop();
+  await t?.close();
 });
 
 async function send(nihiis: string[]): Promise<string[]> {

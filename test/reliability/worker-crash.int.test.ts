@@ -6,41 +6,31 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
-import { startGateway, type Gateway } from '../../src/main/gateway.ts';
+import type { Gateway } from '../../src/main/gateway.ts';
 import { messageInputSchema } from '../../src/outbound/message-input.ts';
-import { startTestSandbox } from '../helpers/sandbox.ts';
-import { createTestRedis, type TestRedis } from '../helpers/redis.ts';
-import { startTestS3, type TestS3 } from '../helpers/s3.ts';
-import { testConfig } from '../helpers/config.ts';
 import { childEnv, createSandboxTenant, doctors, publicationCounts, sleep, spawnBridge, until, waitAllFinal, type BridgeChild } from './harness.ts';
+import { startTestGateway, type TestGateway, NO_WORKERS } from '../helpers/gateway.ts';
 
 /** Messages per scenario: enough that several jobs are in flight when the worker dies. */
 const MESSAGES = 4;
 /** Added to every sendMessage so that the kill lands while calls are on the wire. */
 const SEND_LATENCY_MS = 1500;
 
+let t: TestGateway;
 let sandbox: Sandbox;
-let redis: TestRedis;
-let s3: TestS3;
 let gw: Gateway;
 let tenantId: string;
 const children: BridgeChild[] = [];
 
 beforeAll(async () => {
-  sandbox = await startTestSandbox();
-  redis = await createTestRedis('worker-crash');
-  s3 = await startTestS3();
-  const config = testConfig({ ...s3.settings, REDIS_PREFIX: redis.prefix, EHEALTH_TIMEOUT_MS: 10_000 });
-  gw = await startGateway(config, { api: false, workers: [], sandbox: false }, () => {}, { sandbox });
+  t = await startTestGateway('worker-crash', { config: { EHEALTH_TIMEOUT_MS: 10_000 }, roles: NO_WORKERS });
+  ({ sandbox, gw } = t);
   tenantId = await createSandboxTenant(gw.tenancy, sandbox);
 }, 60_000);
 
 afterAll(async () => {
   for (const c of children) await c.kill('SIGKILL');
-  await gw?.close();
-  await sandbox?.close();
-  await redis?.cleanup();
-  await s3?.stop();
+  await t?.close();
 });
 
 function startWorker(): Promise<BridgeChild> {

@@ -5,40 +5,29 @@
  * marker in the title and the document never reaches a line).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type Gateway } from '../../src/main/gateway.ts';
+import type { Gateway } from '../../src/main/gateway.ts';
 import { createLogger, createMemoryDestination, type MemoryDestination } from '../../src/observability/logger.ts';
 import { messageInputSchema } from '../../src/outbound/message-input.ts';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
-import { testConfig } from '../helpers/config.ts';
-import { createTestRedis, type TestRedis } from '../helpers/redis.ts';
-import { startTestS3, type TestS3 } from '../helpers/s3.ts';
-import { startTestSandbox } from '../helpers/sandbox.ts';
 import { createSandboxTenant, doctors, until, waitAllFinal } from '../reliability/harness.ts';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 
 const MARKER = 'JOBLOG-MARKER-7f3a9c';
+let t: TestGateway;
 let sandbox: Sandbox;
-let redis: TestRedis;
-let s3: TestS3;
 let gw: Gateway;
 let dest: MemoryDestination;
 let tenantId: string;
 
 beforeAll(async () => {
-  sandbox = await startTestSandbox();
-  redis = await createTestRedis('job-log');
-  s3 = await startTestS3();
   dest = createMemoryDestination();
-  const config = testConfig({ ...s3.settings, REDIS_PREFIX: redis.prefix });
-  const logger = createLogger({ LOG_LEVEL: 'debug' }, dest);
-  gw = await startGateway(config, { api: false, workers: ['resolve', 'deliver', 'cleanup'], sandbox: false }, () => {}, { sandbox, logger });
+  t = await startTestGateway('job-log', { logger: createLogger({ LOG_LEVEL: 'debug' }, dest) });
+  ({ sandbox, gw } = t);
   tenantId = await createSandboxTenant(gw.tenancy, sandbox);
 }, 60_000);
 
 afterAll(async () => {
-  await gw?.close();
-  await sandbox?.close();
-  await redis?.cleanup();
-  await s3?.stop();
+  await t?.close();
 });
 
 describe('job-end log lines', () => {
