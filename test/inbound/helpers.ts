@@ -4,7 +4,7 @@
  * inbound workers themselves, with fast intervals), one tenant whose box is
  * a seeded hospital, and helpers to make seeded parties send to it.
  */
-import path from 'node:path';
+import { senderBoxForParty } from '../../src/main/demo-tenant.ts';
 import type { Sandbox } from '../../src/sandbox/sandbox.ts';
 import type { Party } from '../../src/sandbox/directory/party.ts';
 import { startGateway, type Gateway } from '../../src/main/gateway.ts';
@@ -48,16 +48,8 @@ export async function startInboundBench(label: string, opts: { inboxPolicy?: 'bi
   // the gateway made a demo tenant polling a seeded hospital: remove it, so no schedule of its competes for that box
   if (gw.demo) await gw.tenancy.tenants.delete(gw.demo.tenantId);
   const hospital = partyWith(sandbox, 'HOSPITAL');
-  const m = sandbox.material.parties.get(hospital.name)!;
   const tenant = await gw.tenancy.tenants.create({ name: `Inbound ${label}`, inboxPolicy: opts.inboxPolicy ?? 'bin' });
-  const box = await gw.tenancy.boxes.create(tenant.id, {
-    keystorePath: path.join(m.dir, 'keystore.p12'),
-    passwordRef: { file: path.join(m.dir, 'password') },
-    box: { id: hospital.boxes[0]!.id, type: 'NIHII', subType: 'HOSPITAL', quality: 'HOSPITAL' },
-    quality: 'hospital',
-    identityType: hospital.certIdentity.type,
-    identityId: hospital.certIdentity.id,
-  });
+  const box = await gw.tenancy.boxes.create(tenant.id, senderBoxForParty(sandbox, hospital));
   const anchors = [sandbox.material.ca.issuing.der, sandbox.material.ca.root.der];
   return {
     sandbox,

@@ -5,7 +5,7 @@
  * digest e-mail — which contains nothing of the title, text, document,
  * annex or patient.
  */
-import path from 'node:path';
+import { senderBoxForParty } from '../../src/main/demo-tenant.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSsin } from '../../src/common/identifiers.ts';
 import { createDrbg } from '../../src/crypto/drbg.ts';
@@ -51,18 +51,9 @@ beforeAll(async () => {
   // The notify worker starts once the burst is published (below), so the pipeline's speed cannot split it over two windows.
   gw = await startGateway(config, { api: false, workers: ['resolve', 'deliver', 'cleanup'], sandbox: false }, () => {}, { sandbox });
   const hospital = partyWith(sandbox, 'HOSPITAL');
-  const m = sandbox.material.parties.get(hospital.name)!;
   const tenant = await gw.tenancy.tenants.create({ name: 'Hôpital Fictif' });
   tenantId = tenant.id;
-  await gw.tenancy.boxes.create(tenant.id, {
-    label: 'Hôpital Fictif – Cardiologie',
-    keystorePath: path.join(m.dir, 'keystore.p12'),
-    passwordRef: { file: path.join(m.dir, 'password') },
-    box: { id: hospital.boxes[0]!.id, type: 'NIHII', subType: 'HOSPITAL', quality: 'HOSPITAL' },
-    quality: 'hospital',
-    identityType: hospital.certIdentity.type,
-    identityId: hospital.certIdentity.id,
-  });
+  await gw.tenancy.boxes.create(tenant.id, { ...senderBoxForParty(sandbox, hospital), label: 'Hôpital Fictif – Cardiologie' });
 }, 120_000);
 
 afterAll(async () => {

@@ -4,6 +4,7 @@
  * bounded waits, and the exactly-once check against the sandbox's
  * publications (counted by PublicationId).
  */
+import { senderBoxForParty } from '../../src/main/demo-tenant.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,16 +108,8 @@ export async function until<T>(what: string, timeoutMs: number, fn: () => Promis
 /** Creates a tenant whose sender box is the sandbox's first hospital; returns its id. */
 export async function createSandboxTenant(tenancy: TenancyStores, sandbox: Sandbox, name = 'Reliability test hospital'): Promise<string> {
   const hospital = partyWith(sandbox, 'HOSPITAL');
-  const m = sandbox.material.parties.get(hospital.name)!;
   const tenant = await tenancy.tenants.create({ name });
-  await tenancy.boxes.create(tenant.id, {
-    keystorePath: path.join(m.dir, 'keystore.p12'),
-    passwordRef: { file: path.join(m.dir, 'password') },
-    box: { id: hospital.boxes[0]!.id, type: 'NIHII', subType: 'HOSPITAL', quality: 'HOSPITAL' },
-    quality: 'hospital',
-    identityType: hospital.certIdentity.type,
-    identityId: hospital.certIdentity.id,
-  });
+  await tenancy.boxes.create(tenant.id, senderBoxForParty(sandbox, hospital));
   return tenant.id;
 }
 
